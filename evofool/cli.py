@@ -1,0 +1,137 @@
+"""The ``evofool`` command: argument parsing only; every command calls the public Python API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import classifiers, evolve as evolve_api
+from .encodings import ENCODINGS
+from .images import load_image
+from .results import check_writable, save_result
+
+EXIT_USAGE = 2
+
+
+def cmd_models(args):
+    print(f"{'name':<20} {'data set':<20} {'classes':>7}  {'input':<11} weights")
+    for info in classifiers.MODELS.values():
+        size = "x".join(map(str, info.input_size))
+        print(f"{info.name:<20} {info.dataset:<20} {info.num_classes:>7}  {size:<11} {info.weights}")
+    print(f"{'torchvision:<arch>':<20} {'ImageNet':<20} {1000:>7}  {'3x224x224':<11} torchvision DEFAULT weights (cache or download)")
+    print(f"{'PATH (--labels F)':<20} {'yours':<20} {'':>7}  {'':<11} TorchScript or torch.export file")
+
+
+def cmd_classes(args):
+    classifier = _load(args)
+    for index, label in enumerate(classifier.labels):
+        if not args.grep or args.grep.lower() in label.lower():
+            print(f"{index:>5}  {label}")
+
+
+def cmd_classify(args):
+    classifier = _load(args)
+    images = [load_image(path, classifier.input_size[0]) for path in args.images]
+    for path, image in zip(args.images, images):
+        probs = classifier.probs(image[None])[0]
+        print(path)
+        for label, index, p in classifier.topk(probs):
+            print(f"  {p:8.4%}  {label} ({index})")
+
+
+def cmd_evolve(args):
+    check_writable(args.out, args.force)
+    classifier = _load(args)
+    target = classifier.class_index(args.target)
+    with _progress(args.generations, f"evolving {classifier.labels[target]!r}") as bar:
+        result = evolve_api(
+            classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,
+            seed=args.seed, target_confidence=args.confidence, genome_size=args.genome_size,
+            device=args.device, on_generation=bar,
+        )
+    save_result(result, args.out, force=args.force)
+    print(f"{result.confidence:.4%} {result.target!r} after {result.generations} generations, "
+          f"{result.evaluations} evaluations, {result.seconds:.1f} s -> {args.out}/best.png")
+
+
+class _progress:
+    """A tqdm bar over generations that shows the best confidence; called once per logbook row."""
+
+    def __init__(self, total, description):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=description, unit="gen", file=sys.stderr, disable=None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()
+
+    def __call__(self, row):
+        if row["gen"]:
+            self.bar.update(1)
+        self.bar.set_postfix(best=f"{row['best']:.4f}", evals=row["evals"], refresh=False)
+
+
+def _load(args):
+    return classifiers.load_classifier(args.model, device=getattr(args, "device", None), labels=args.labels)
+
+
+def _add_model(parser, positional=False):
+    if positional:
+        parser.add_argument("model", help="model name (see `evofool models`), torchvision:<arch>, or a file")
+    else:
+        parser.add_argument("--model", default=classifiers.DEFAULT_MODEL, help="model name (default %(default)s)")
+    parser.add_argument("--labels", help="labels file (.txt or .json) for a model file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="evofool", description="Evolve fooling images for trained classifiers.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("models", help="list the models evofool can load")
+    p.set_defaults(run=cmd_models)
+
+    p = commands.add_parser("classes", help="list a model's classes")
+    _add_model(p, positional=True)
+    p.add_argument("--grep", help="only classes whose name contains TEXT (case-insensitive)", metavar="TEXT")
+    p.set_defaults(run=cmd_classes)
+
+    p = commands.add_parser("classify", help="top-5 classes of image files")
+    _add_model(p, positional=True)
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--device")
+    p.set_defaults(run=cmd_classify)
+
+    p = commands.add_parser("evolve", help="evolve one fooling image for a target class")
+    _add_model(p)
+    p.add_argument("--target", required=True, help="class name (case-insensitive) or index")
+    p.add_argument("--encoding", default="direct", choices=ENCODINGS)
+    p.add_argument("--pop", type=int, default=64, help="population size (default %(default)s)")
+    p.add_argument("--generations", type=int, default=500, help="generation budget (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--confidence", type=float, default=0.9999, help="stop at this confidence (default %(default)s)")
+    p.add_argument("--genome-size", type=int, help="evolve S x S pixels, upsampled to the model's input")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--out", required=True, help="result directory")
+    p.add_argument("--force", action="store_true", help="overwrite a result already in --out")
+    p.set_defaults(run=cmd_evolve)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (classifiers.UnknownModelError, classifiers.UnknownClassError) as error:
+        print(f"evofool: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, FileNotFoundError, FileExistsError, classifiers.ModelUnavailableError) as error:
+        print(f"evofool: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

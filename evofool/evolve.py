@@ -1,0 +1,91 @@
+"""``evolve``: search for one image that a classifier assigns to a target class with near certainty."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import torch
+from deap import base
+
+from .algorithms.ga import ea_mu_plus_lambda, fitness_statistics, new_hall_of_fame
+from .algorithms.operators import sel_best, sel_tournament
+from .classifiers import Classifier
+from .encodings import make_encoding
+from .images import quantize
+from .results import EvolutionResult, milestones_from_logbook
+
+
+def make_toolbox(classifier: Classifier, target_index: int, encoding, generator: torch.Generator,
+                 tournsize: int = 2) -> base.Toolbox:
+    """The DEAP toolbox the GA runs on; register other functions under the same names to change operators.
+
+    ``evaluate`` renders the genomes, rounds them to 8 bits (the fitness is that of the image as saved)
+    and returns the target class's probability for each.
+    """
+    toolbox = base.Toolbox()
+    toolbox.generator = generator
+    toolbox.register("select", sel_tournament, tournsize=tournsize, generator=generator)
+    toolbox.register("mate", encoding.mate, generator=generator)
+    toolbox.register("mutate", encoding.mutate, generator=generator)
+    toolbox.register("survive", sel_best)
+    toolbox.register("evaluate", lambda genomes: classifier.probs(quantize(encoding.render(genomes)))[:, target_index])
+    return toolbox
+
+
+def evolve(
+    classifier: Classifier,
+    target: int | str,
+    encoding: str = "direct",
+    pop_size: int = 64,
+    generations: int = 500,
+    seed: int = 0,
+    target_confidence: float = 0.9999,
+    genome_size: int | None = None,
+    device=None,
+    cxpb: float = 0.5,
+    mutpb: float = 1.0,
+    toolbox: base.Toolbox | None = None,
+    on_generation: Callable[[dict], None] | None = None,
+) -> EvolutionResult:
+    """Evolve an image that ``classifier`` labels ``target`` with probability ``target_confidence``.
+
+    Stops at that confidence or after ``generations``. The same seed gives the same result on the CPU.
+    ``toolbox``, when given, replaces the one :func:`make_toolbox` builds (its ``generator`` attribute,
+    if any, drives the loop's own draws). Returns an :class:`EvolutionResult`.
+    """
+    if pop_size < 2:
+        raise ValueError(f"population must be at least 2, got {pop_size}")
+    if generations < 1:
+        raise ValueError(f"generations must be at least 1, got {generations}")
+    if not 0 < target_confidence < 1:
+        raise ValueError(f"target confidence must be in (0, 1), got {target_confidence}")
+    device = torch.device(device) if device is not None else classifier.device
+    target_index = classifier.class_index(target)
+    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    toolbox = toolbox or make_toolbox(classifier, target_index, genome_encoding, generator)
+    hall_of_fame = new_hall_of_fame()
+
+    start = time.perf_counter()
+    population = genome_encoding.random(pop_size, generator, device)
+    _, _, logbook = ea_mu_plus_lambda(
+        population, toolbox, lambda_=pop_size, cxpb=cxpb, mutpb=mutpb, ngen=generations,
+        stats=fitness_statistics(), halloffame=hall_of_fame, target_fitness=target_confidence,
+        on_generation=on_generation,
+    )
+    seconds = time.perf_counter() - start
+
+    genome = hall_of_fame[0].genome
+    image = quantize(genome_encoding.render(genome[None]))[0]
+    probs = classifier.probs(image[None])[0]
+    config = dict(encoding=encoding, pop_size=pop_size, generations=generations, seed=seed,
+                  target_confidence=target_confidence, genome_size=genome_size, cxpb=cxpb, mutpb=mutpb,
+                  device=str(device), encoding_params=genome_encoding.params())
+    return EvolutionResult(
+        model=classifier.name, target=classifier.labels[target_index], target_index=target_index,
+        method=encoding, image=image.cpu(), genome=genome.cpu(), confidence=float(probs[target_index]),
+        top5=classifier.topk(probs), generations=logbook[-1]["gen"], evaluations=logbook[-1]["evals"],
+        seconds=seconds, seed=seed, config=config, logbook=list(logbook),
+        milestones=milestones_from_logbook(logbook),
+    )

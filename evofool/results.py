@@ -1,0 +1,83 @@
+"""What a search returns, and how it is written to and read from a result directory."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from .images import save_png
+
+MILESTONES = (0.5, 0.99, 0.999, 0.9999)
+
+
+@dataclass
+class EvolutionResult:
+    """The best image a search found and how it got there.
+
+    ``image`` is C x H x W in [0, 1], already on the 8-bit grid; ``confidence`` and ``top5`` are the
+    classifier's verdict on exactly that image. ``milestones`` maps each threshold of ``MILESTONES`` to the
+    generation, evaluations and seconds at which the best fitness first reached it (or None).
+    """
+
+    model: str
+    target: str
+    target_index: int
+    method: str
+    image: torch.Tensor
+    genome: torch.Tensor | None
+    confidence: float
+    top5: list[tuple[str, int, float]]
+    generations: int
+    evaluations: int
+    seconds: float
+    seed: int
+    config: dict
+    logbook: list[dict] = field(default_factory=list)
+    milestones: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Everything but the tensors, as JSON-ready data (the content of result.json)."""
+        data = asdict(self)
+        for key in ("image", "genome", "logbook"):
+            data.pop(key)
+        data["top5"] = [{"label": label, "index": index, "confidence": p} for label, index, p in self.top5]
+        data["milestones"] = {str(k): v for k, v in self.milestones.items()}
+        return data
+
+
+def milestones_from_logbook(logbook, thresholds=MILESTONES) -> dict:
+    """First generation (with evaluations and seconds) where the best fitness reached each threshold."""
+    found = {}
+    for threshold in thresholds:
+        row = next((r for r in logbook if r["best"] >= threshold), None)
+        found[threshold] = None if row is None else {k: row[k] for k in ("gen", "evals", "seconds")}
+    return found
+
+
+RESULT_FILES = ("result.json", "best.png", "logbook.csv")
+
+
+def check_writable(out: str | Path, force: bool = False) -> Path:
+    """Refuse to overwrite a directory that already holds a result, unless forced."""
+    out = Path(out)
+    if not force and (out / "result.json").exists():
+        raise FileExistsError(f"{out} already holds a result; choose another --out or pass --force")
+    return out
+
+
+def save_result(result: EvolutionResult, out: str | Path, force: bool = False) -> Path:
+    """Write best.png, result.json and logbook.csv into ``out``."""
+    out = check_writable(out, force)
+    out.mkdir(parents=True, exist_ok=True)
+    save_png(result.image, out / "best.png")
+    if result.logbook:
+        with open(out / "logbook.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(result.logbook[0]))
+            writer.writeheader()
+            writer.writerows(result.logbook)
+    (out / "result.json").write_text(json.dumps(result.summary(), indent=2) + "\n")
+    return out
