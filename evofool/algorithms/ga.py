@@ -42,7 +42,8 @@ def fitness_statistics() -> tools.Statistics:
 
 
 def new_hall_of_fame(size: int = 1) -> tools.HallOfFame:
-    return tools.HallOfFame(size, similar=torch.equal)
+    """DEAP's hall of fame over :class:`Individual` rows; two rows are the same when their genes are."""
+    return tools.HallOfFame(size, similar=lambda a, b: torch.equal(a.genome, b.genome))
 
 
 def ea_mu_plus_lambda(

@@ -1,0 +1,92 @@
+"""Loaded classifiers are the real trained models, and the scoring seam behaves as documented."""
+
+import pytest
+import torch
+from torch import nn
+
+import evofool
+from evofool.classifiers.datasets import load_digits_split, load_fashion_mnist
+from conftest import needs_fashion_mnist
+
+
+def _as_image(array):
+    return torch.tensor(array).permute(2, 0, 1).float().div(255)[None]
+
+
+@pytest.mark.slow
+def test_efficientnet_sees_the_cat_and_the_espresso(efficientnet):
+    skimage_data = pytest.importorskip("skimage.data")
+    cat = [label for label, _, _ in efficientnet.topk(efficientnet.probs(_as_image(skimage_data.chelsea()))[0])]
+    cup = [label for label, _, _ in efficientnet.topk(efficientnet.probs(_as_image(skimage_data.coffee()))[0])]
+    assert {"tabby", "tiger cat", "Egyptian cat", "Persian cat", "Siamese cat"} & set(cat)
+    assert {"espresso", "cup"} & set(cup)
+
+
+@needs_fashion_mnist
+def test_shipped_lenet_reaches_its_test_accuracy(lenet):
+    images, labels = load_fashion_mnist("t10k")
+    accuracy = (lenet.probs(images).argmax(1) == labels).float().mean().item()
+    assert accuracy >= 0.89
+
+
+def test_shipped_perceptron_reads_digits(perceptron):
+    _, (images, labels) = load_digits_split()
+    accuracy = (perceptron.probs(images).argmax(1) == labels).float().mean().item()
+    assert accuracy >= 0.93
+
+
+def test_probs_resizes_any_size_and_sums_to_one(lenet):
+    images = torch.rand(5, 3, 50, 40)
+    probs = lenet.probs(images, batch_size=2)
+    assert probs.shape == (5, 10)
+    assert torch.allclose(probs.sum(1), torch.ones(5), atol=1e-5)
+
+
+def test_classes_resolve_by_name_case_insensitively_or_index(lenet, perceptron):
+    assert lenet.class_index("Bag") == 8
+    assert lenet.class_index("ankle BOOT") == 9
+    assert lenet.class_index(3) == 3
+    assert perceptron.class_index("7") == 7
+
+
+def test_unknown_class_lists_close_matches(lenet):
+    with pytest.raises(evofool.UnknownClassError, match="'Sneaker'"):
+        lenet.class_index("sneakr")
+    with pytest.raises(evofool.UnknownClassError, match="out of range"):
+        lenet.class_index(10)
+
+
+def test_imagenet_names_resolve_without_loading_weights():
+    from evofool.classifiers.shipped import imagenet_labels
+
+    labels = imagenet_labels()
+    assert len(labels) == 1000 and labels.index("king penguin") == 145
+
+
+def test_unknown_model_suggests_names():
+    with pytest.raises(evofool.UnknownModelError, match="lenet_fmnist"):
+        evofool.load_classifier("lenet_fmist")
+
+
+def test_from_module_wraps_a_user_model():
+    module = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
+    classifier = evofool.Classifier.from_module(module, ["no", "yes"], input_size=(3, 2, 2), mean=(0.5,) * 3, std=(0.5,) * 3)
+    assert classifier.labels == ["no", "yes"] and classifier.input_size == (3, 2, 2)
+    assert classifier.probs(torch.rand(4, 3, 8, 8)).shape == (4, 2)
+
+
+def test_torchscript_file_with_labels_loads_and_agrees(tmp_path, perceptron):
+    path = tmp_path / "model.pt"
+    torch.jit.script(perceptron.module).save(str(path))
+    (tmp_path / "labels.json").write_text('{"labels": ["0","1","2","3","4","5","6","7","8","9"], "input_size": [1, 8, 8]}')
+    loaded = evofool.load_classifier(str(path), labels=str(tmp_path / "labels.json"), device="cpu")
+    images = torch.rand(3, 1, 8, 8)
+    assert torch.allclose(loaded.probs(images), perceptron.probs(images), atol=1e-6)
+
+
+def test_torchvision_model_without_weights_says_where_they_go(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    monkeypatch.setenv("no_proxy", "")
+    monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")  # no network: the download must fail fast
+    with pytest.raises(evofool.classifiers.ModelUnavailableError, match=str(tmp_path / "checkpoints")):
+        evofool.load_classifier("torchvision:resnet18")

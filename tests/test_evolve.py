@@ -1,0 +1,77 @@
+"""The direct-encoding GA: reaches its target, is reproducible, and reports what the saved image scores."""
+
+import pytest
+import torch
+
+import evofool
+from evofool.encodings import make_encoding
+from evofool.images import load_image
+from evofool.results import save_result
+
+
+def test_evolve_fools_the_perceptron_and_records_milestones(perceptron):
+    result = evofool.evolve(perceptron, "3", pop_size=32, generations=300, seed=1)
+    assert result.confidence >= 0.9999
+    assert result.top5[0][:2] == ("3", 3)
+    assert result.generations < 300
+    assert result.milestones[0.99]["gen"] <= result.milestones[0.9999]["gen"] == result.generations
+    assert [row["gen"] for row in result.logbook] == list(range(result.generations + 1))
+    assert result.evaluations == sum(row["nevals"] for row in result.logbook)
+
+
+def test_same_seed_same_image_other_seed_other_image(perceptron):
+    first = evofool.evolve(perceptron, 5, pop_size=16, generations=20, seed=7)
+    again = evofool.evolve(perceptron, 5, pop_size=16, generations=20, seed=7)
+    other = evofool.evolve(perceptron, 5, pop_size=16, generations=20, seed=8)
+    assert torch.equal(first.image, again.image) and first.confidence == again.confidence
+    assert not torch.equal(first.image, other.image)
+
+
+def test_saved_png_scores_the_reported_confidence(tmp_path, lenet):
+    result = evofool.evolve(lenet, "Bag", pop_size=32, generations=15, seed=0)
+    save_result(result, tmp_path)
+    reloaded = lenet.probs(load_image(tmp_path / "best.png", 1)[None])[0]
+    assert abs(reloaded[8].item() - result.confidence) < 1e-4
+    assert result.image.mul(255).sub(result.image.mul(255).round()).abs().max() < 1e-4
+
+
+def test_small_genome_is_upsampled_to_the_model_input(lenet):
+    result = evofool.evolve(lenet, "Trouser", pop_size=16, generations=3, seed=0, genome_size=7)
+    assert result.genome.shape == (1, 7, 7)
+    assert result.image.shape == (1, 28, 28)
+    assert torch.equal(result.image[:, :4, :4], result.image[:, :1, :1].expand(1, 4, 4))
+
+
+def test_only_changed_children_are_scored(perceptron):
+    result = evofool.evolve(perceptron, 0, pop_size=20, generations=5, seed=0, cxpb=0.0, mutpb=0.5,
+                            target_confidence=0.999999)
+    nevals = [row["nevals"] for row in result.logbook[1:]]
+    assert all(0 < n < 20 for n in nevals)
+
+
+def test_user_registered_operators_drive_the_loop(perceptron):
+    calls = []
+    toolbox = evofool.make_toolbox(perceptron, 2, make_encoding("direct", (1, 8, 8)), torch.Generator().manual_seed(0))
+
+    def mutate_to_white(genomes):
+        calls.append(len(genomes))
+        return torch.ones_like(genomes), torch.ones(len(genomes), dtype=torch.bool)
+
+    toolbox.register("mutate", mutate_to_white)
+    result = evofool.evolve(perceptron, 2, pop_size=8, generations=2, toolbox=toolbox, cxpb=0.0,
+                            target_confidence=0.999999)
+    assert calls == [8, 8]
+    white = perceptron.probs(torch.ones(1, 1, 8, 8))[0, 2].item()
+    assert result.logbook[1]["best"] >= white - 1e-6
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"pop_size": 1}, "population"),
+    ({"generations": 0}, "generations"),
+    ({"target_confidence": 1.0}, "confidence"),
+    ({"target_confidence": 0.0}, "confidence"),
+    ({"encoding": "pixels"}, "encoding"),
+])
+def test_bad_parameters_are_refused(perceptron, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        evofool.evolve(perceptron, 0, **kwargs)
