@@ -26,7 +26,8 @@ def make_toolbox(classifier: Classifier, target_index: int, encoding, generator:
     toolbox = base.Toolbox()
     toolbox.generator = generator
     toolbox.register("select", sel_tournament, tournsize=tournsize, generator=generator)
-    toolbox.register("mate", encoding.mate, generator=generator)
+    if encoding.mate is not None:
+        toolbox.register("mate", encoding.mate, generator=generator)
     toolbox.register("mutate", encoding.mutate, generator=generator)
     toolbox.register("survive", sel_best)
     toolbox.register("evaluate", lambda genomes: classifier.probs(quantize(encoding.render(genomes)))[:, target_index])
@@ -43,14 +44,17 @@ def evolve(
     target_confidence: float = 0.9999,
     genome_size: int | None = None,
     device=None,
-    cxpb: float = 0.5,
+    cxpb: float = 0.9,
     mutpb: float = 1.0,
+    init: dict | None = None,
     toolbox: base.Toolbox | None = None,
     on_generation: Callable[[dict], None] | None = None,
 ) -> EvolutionResult:
     """Evolve an image that ``classifier`` labels ``target`` with probability ``target_confidence``.
 
     Stops at that confidence or after ``generations``. The same seed gives the same result on the CPU.
+    ``genome_size`` (direct encoding) evolves S x S pixels upsampled to the model's input; ``init`` (CPPN
+    encoding) is a genome dict that seeds the population. An encoding without crossover ignores ``cxpb``.
     ``toolbox``, when given, replaces the one :func:`make_toolbox` builds (its ``generator`` attribute,
     if any, drives the loop's own draws). Returns an :class:`EvolutionResult`.
     """
@@ -62,7 +66,9 @@ def evolve(
         raise ValueError(f"target confidence must be in (0, 1), got {target_confidence}")
     device = torch.device(device) if device is not None else classifier.device
     target_index = classifier.class_index(target)
-    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size)
+    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init)
+    if genome_encoding.mate is None:
+        cxpb = 0.0
     generator = torch.Generator(device=device).manual_seed(seed)
     toolbox = toolbox or make_toolbox(classifier, target_index, genome_encoding, generator)
     hall_of_fame = new_hall_of_fame()
@@ -85,6 +91,7 @@ def evolve(
     return EvolutionResult(
         model=classifier.name, target=classifier.labels[target_index], target_index=target_index,
         method=encoding, image=image.cpu(), genome=genome.cpu(), confidence=float(probs[target_index]),
+        genome_dict=genome_encoding.to_dict(genome),
         top5=classifier.topk(probs), generations=logbook[-1]["gen"], evaluations=logbook[-1]["evals"],
         seconds=seconds, seed=seed, config=config, logbook=list(logbook),
         milestones=milestones_from_logbook(logbook),

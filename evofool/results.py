@@ -18,7 +18,8 @@ MILESTONES = (0.5, 0.99, 0.999, 0.9999)
 class EvolutionResult:
     """The best image a search found and how it got there.
 
-    ``image`` is C x H x W in [0, 1], already on the 8-bit grid; ``confidence`` and ``top5`` are the
+    ``image`` is C x H x W in [0, 1], already on the 8-bit grid; ``genome_dict`` is the genome as a JSON-ready
+    graph for encodings that have one (CPPN), written as best.json; ``confidence`` and ``top5`` are the
     classifier's verdict on exactly that image. ``milestones`` maps each threshold of ``MILESTONES`` to the
     generation, evaluations and seconds at which the best fitness first reached it (or None).
     """
@@ -38,11 +39,12 @@ class EvolutionResult:
     config: dict
     logbook: list[dict] = field(default_factory=list)
     milestones: dict = field(default_factory=dict)
+    genome_dict: dict | None = None
 
     def summary(self) -> dict:
         """Everything but the tensors, as JSON-ready data (the content of result.json)."""
         data = asdict(self)
-        for key in ("image", "genome", "logbook"):
+        for key in ("image", "genome", "logbook", "genome_dict"):
             data.pop(key)
         data["top5"] = [{"label": label, "index": index, "confidence": p} for label, index, p in self.top5]
         data["milestones"] = {str(k): v for k, v in self.milestones.items()}
@@ -74,6 +76,8 @@ def save_result(result: EvolutionResult, out: str | Path, force: bool = False) -
     out = check_writable(out, force)
     out.mkdir(parents=True, exist_ok=True)
     save_png(result.image, out / "best.png")
+    if result.genome_dict is not None:
+        (out / "best.json").write_text(json.dumps(result.genome_dict, indent=1) + "\n")
     if result.logbook:
         with open(out / "logbook.csv", "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(result.logbook[0]))

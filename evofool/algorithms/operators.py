@@ -15,17 +15,8 @@ def _uniform(like: torch.Tensor, generator: torch.Generator | None) -> torch.Ten
     return torch.rand(like.shape, generator=generator, device=like.device, dtype=like.dtype)
 
 
-def mut_polynomial_bounded(genes, eta: float, indpb: float, low: float = 0.0, up: float = 1.0, generator=None):
-    """Bounded polynomial mutation (Deb), as ``deap.tools.mutPolynomialBounded``, on every row.
-
-    Each gene mutates with probability ``indpb``; eta is the crowding degree (high eta, small steps).
-    Returns (mutated genes, changed rows).
-    """
-    flat = genes.reshape(genes.shape[0], -1)
-    mask = _uniform(flat, generator) < indpb
-    rows, cols = mask.nonzero(as_tuple=True)
-    x = flat[rows, cols]
-    rand = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+def polynomial_step(x: torch.Tensor, rand: torch.Tensor, eta: float, low: float, up: float) -> torch.Tensor:
+    """Deb's bounded polynomial mutation of the genes ``x`` given uniform draws ``rand`` (the formula of DEAP)."""
     span = up - low
     mut_pow = 1.0 / (eta + 1.0)
     lower = rand < 0.5
@@ -36,8 +27,24 @@ def mut_polynomial_bounded(genes, eta: float, indpb: float, low: float = 0.0, up
         2.0 * (1.0 - rand) + 2.0 * (rand - 0.5) * xy.pow(eta + 1.0),
     )
     delta_q = torch.where(lower, val.pow(mut_pow) - 1.0, 1.0 - val.pow(mut_pow))
+    return (x + delta_q * span).clamp(low, up)
+
+
+def mut_polynomial_bounded(genes, eta: float, indpb: float, low: float = 0.0, up: float = 1.0, generator=None,
+                           where: torch.Tensor | None = None):
+    """Bounded polynomial mutation (Deb), as ``deap.tools.mutPolynomialBounded``, on every row.
+
+    Each gene mutates with probability ``indpb`` (only genes where ``where`` is true, when given);
+    eta is the crowding degree (high eta, small steps). Returns (mutated genes, changed rows).
+    """
+    flat = genes.reshape(genes.shape[0], -1)
+    mask = _uniform(flat, generator) < indpb
+    if where is not None:
+        mask &= where.reshape(mask.shape)
+    rows, cols = mask.nonzero(as_tuple=True)
+    x = flat[rows, cols]
     out = flat.clone()
-    out[rows, cols] = (x + delta_q * span).clamp(low, up)
+    out[rows, cols] = polynomial_step(x, _uniform(x, generator), eta, low, up)
     return out.view_as(genes), mask.any(1)
 
 

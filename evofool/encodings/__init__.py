@@ -1,13 +1,20 @@
 """Encodings turn genomes into images; each also knows how to vary its genomes."""
 
+from .cppn import CPPNEncoding
 from .direct import DirectEncoding
 
-ENCODINGS = ("direct",)
+ENCODINGS = ("direct", "cppn")
 
 
-def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int | None = None):
-    """The encoding called ``name`` for a model taking C x H x W inputs."""
+def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int | None = None,
+                  init: dict | None = None):
+    """The encoding called ``name`` for a model taking C x H x W inputs.
+
+    ``genome_size`` applies to the direct encoding, ``init`` (a CPPN genome dict) to the CPPN encoding.
+    """
     channels, height, width = input_size
     if name == "direct":
         return DirectEncoding(channels, (height, width), genome_size)
+    if name == "cppn":
+        return CPPNEncoding(channels, (height, width), init=init)
     raise ValueError(f"unknown encoding {name!r}; choose one of {', '.join(ENCODINGS)}")

@@ -1,0 +1,72 @@
+"""CPPN encoding: a genome is a small network from pixel coordinates to colour, evolved NEAT-style."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .genome import CPPNLayout
+from .io import GenomeError, dict_to_genome, genome_to_dict, load_genome_dict
+from .mutations import CPPNMutationRates, mutate_cppn
+from .render import COLOR_MODES, render_population
+
+
+@dataclass
+class CPPNEncoding:
+    """Packed CPPN genomes (see ``genome.py``) rendered at the model's input size.
+
+    New genomes have no hidden nodes, as in the paper, unless ``init`` (a genome dict) seeds them:
+    then the first genome is ``init`` itself and the others are mutants of it. There is no crossover:
+    without NEAT's innovation numbers, slots of two genomes do not correspond, and the original fooling
+    code evolved its CPPNs by mutation alone.
+    """
+
+    channels: int
+    image_size: tuple[int, int]
+    max_hidden: int = 24
+    color_mode: str = "rgb"
+    rates: CPPNMutationRates = field(default_factory=CPPNMutationRates)
+    init: dict | None = None
+
+    name = "cppn"
+    mate = None
+
+    def __post_init__(self):
+        if self.color_mode not in COLOR_MODES:
+            raise ValueError(f"unknown colour mode {self.color_mode!r}; choose one of {', '.join(COLOR_MODES)}")
+        if self.init is not None:
+            self.color_mode = self.init.get("color_mode", self.color_mode)
+            if len(self.init["outputs"]) != self.channels:
+                raise GenomeError(f"the genome draws {len(self.init['outputs'])} channels; the model takes {self.channels}")
+            self.max_hidden = max(self.max_hidden, len(self.init["nodes"]) + 8)
+
+    @property
+    def layout(self) -> CPPNLayout:
+        return CPPNLayout(self.max_hidden, self.channels)
+
+    def params(self) -> dict:
+        return dict(max_hidden=self.max_hidden, color_mode=self.color_mode, rates=vars(self.rates),
+                    init=self.init is not None)
+
+    def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
+        if self.init is None:
+            return self.layout.initial(n, generator, device)
+        seed = dict_to_genome(self.init, self.layout).to(device)
+        population = seed.expand(n, -1).clone()
+        population[1:] = self.mutate(population[1:], generator)[0]
+        return population
+
+    def render(self, genomes: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
+        height, width = size or self.image_size
+        return render_population(genomes, self.layout, height, width, self.color_mode)
+
+    def mutate(self, genomes: torch.Tensor, generator: torch.Generator):
+        return mutate_cppn(genomes, self.layout, self.rates, generator)
+
+    def to_dict(self, genome: torch.Tensor) -> dict:
+        return genome_to_dict(genome, self.layout, self.color_mode)
+
+
+__all__ = ["CPPNEncoding", "CPPNLayout", "CPPNMutationRates", "GenomeError", "dict_to_genome", "genome_to_dict",
+           "load_genome_dict", "render_population"]

@@ -1,0 +1,117 @@
+"""NEAT-style mutations of packed CPPN genomes, applied to a whole population tensor at once.
+
+Every structural mutation follows one pattern: each genome draws whether it mutates (its rate), then
+picks one eligible site uniformly (the argmax of random scores over the eligible sites), and the change
+is written with tensor indexing. Rates and ranges default to those of the original fooling code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ...algorithms.operators import polynomial_step
+from .activations import IDS, MUTABLE
+from .genome import CPPNLayout
+
+
+@dataclass(frozen=True)
+class CPPNMutationRates:
+    add_connection: float = 0.5
+    remove_connection: float = 0.3
+    perturb_weights: float = 1.0
+    add_node: float = 0.5
+    remove_node: float = 0.2
+    change_activation: float = 0.1
+    weight_indpb: float = 0.1
+    weight_eta: float = 15.0
+    weight_range: float = 10.0
+
+
+def mutate_cppn(population: torch.Tensor, layout: CPPNLayout, rates: CPPNMutationRates, generator=None):
+    """Mutated copies of every genome of ``population`` and the rows that changed."""
+    out = population.clone()
+    parts = layout.views(out)
+    n, device = out.shape[0], out.device
+    changed = torch.zeros(n, dtype=torch.bool, device=device)
+    draw = lambda *shape: torch.rand(shape, generator=generator, device=device)
+    rows = torch.arange(n, device=device)
+
+    if rates.perturb_weights > 0:
+        enabled = parts["enabled"].bool() & (draw(n) < rates.perturb_weights)[:, None, None]
+        mask = enabled & (draw(*enabled.shape) < rates.weight_indpb)
+        r, j, i = mask.nonzero(as_tuple=True)
+        limit = rates.weight_range
+        parts["weight"][r, j, i] = polynomial_step(parts["weight"][r, j, i], draw(len(r)), rates.weight_eta, -limit, limit)
+        changed |= mask.flatten(1).any(1)
+
+    alive = parts["alive"].bool()
+    key = parts["key"]
+
+    # add a connection i -> j between live nodes, lower key to higher key, where none exists
+    candidates = alive[:, None, :] & alive[:, :, None] & (key[:, None, :] < key[:, :, None]) & ~parts["enabled"].bool()
+    picked, site = _pick(candidates, rates.add_connection, draw)
+    j, i = site // layout.slots, site % layout.slots
+    r = rows[picked]
+    parts["enabled"][r, j[picked], i[picked]] = 1.0
+    parts["weight"][r, j[picked], i[picked]] = (draw(len(r)) * 2 - 1) * rates.weight_range / 5
+    changed |= picked
+
+    # remove a connection
+    picked, site = _pick(parts["enabled"].bool(), rates.remove_connection, draw)
+    r, j, i = rows[picked], (site // layout.slots)[picked], (site % layout.slots)[picked]
+    parts["enabled"][r, j, i] = 0.0
+    parts["weight"][r, j, i] = 0.0
+    changed |= picked
+
+    # add a node by splitting a connection i -> j into i -> h -> j (weights 1 and the old weight)
+    free = ~parts["alive"][:, layout.hidden].bool()
+    picked, site = _pick(parts["enabled"].bool() & free.any(1)[:, None, None], rates.add_node, draw)
+    r, j, i = rows[picked], (site // layout.slots)[picked], (site % layout.slots)[picked]
+    h = free[picked].float().argmax(1) + layout.hidden.start
+    old = parts["weight"][r, j, i]
+    parts["enabled"][r, j, i] = 0.0
+    parts["weight"][r, j, i] = 0.0
+    parts["alive"][r, h] = 1.0
+    parts["key"][r, h] = key[r, i] + (0.25 + 0.5 * draw(len(r))) * (key[r, j] - key[r, i])
+    parts["activation"][r, h] = _random_activation(len(r), draw)
+    parts["enabled"][r, h, i] = 1.0
+    parts["weight"][r, h, i] = 1.0
+    parts["enabled"][r, j, h] = 1.0
+    parts["weight"][r, j, h] = old
+    changed |= picked
+
+    # remove a hidden node with all its connections
+    hidden_alive = torch.zeros_like(alive)
+    hidden_alive[:, layout.hidden] = parts["alive"][:, layout.hidden].bool()
+    picked, h = _pick(hidden_alive, rates.remove_node, draw)
+    r, h = rows[picked], h[picked]
+    parts["alive"][r, h] = 0.0
+    for name in ("enabled", "weight"):
+        parts[name][r, h, :] = 0.0
+        parts[name][r, :, h] = 0.0
+    changed |= picked
+
+    # give a hidden node another function
+    hidden_alive[:, layout.hidden] = parts["alive"][:, layout.hidden].bool()
+    picked, h = _pick(hidden_alive, rates.change_activation, draw)
+    parts["activation"][rows[picked], h[picked]] = _random_activation(int(picked.sum()), draw)
+    changed |= picked
+
+    return out, changed
+
+
+def _pick(eligible: torch.Tensor, rate: float, draw):
+    """Per genome: whether it mutates (rate, and at least one eligible site) and a uniform eligible site."""
+    flat = eligible.flatten(1)
+    scores = torch.where(flat, draw(*flat.shape), torch.full_like(flat, -1.0, dtype=torch.float32))
+    site = scores.argmax(1)
+    picked = flat.any(1) & (draw(flat.shape[0]) < rate)
+    return picked, site
+
+
+def _random_activation(n: int, draw) -> torch.Tensor:
+    choice = (draw(n) * len(MUTABLE)).long().clamp(max=len(MUTABLE) - 1)
+    ids = torch.tensor([IDS[name] for name in MUTABLE], device=choice.device, dtype=torch.float32)
+    return ids[choice]

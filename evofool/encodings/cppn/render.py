@@ -1,0 +1,96 @@
+"""Render a population of packed CPPN genomes over a pixel grid, all genomes and all pixels together.
+
+Each genome's hidden nodes are sorted by their topological key, which makes its weight matrix strictly
+lower-triangular; hidden node t of every genome is then computed in one batched matrix product over the
+t nodes before it, for all genomes and pixels at once. The loop runs over node positions (as many as the
+largest genome has hidden nodes), never over pixels or genomes. Genomes are processed in chunks only to
+bound memory.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .activations import apply_by_id
+from .genome import INPUTS, CPPNLayout
+
+COLOR_MODES = ("rgb", "hls")
+
+
+def coordinate_grid(height: int, width: int, device) -> torch.Tensor:
+    """The 4 CPPN inputs over an H x W grid, 4 x (H*W): x and y in [-1, 1], d = sqrt(x^2 + y^2), bias 1."""
+    y, x = torch.meshgrid(
+        torch.linspace(-1, 1, height, device=device), torch.linspace(-1, 1, width, device=device), indexing="ij"
+    )
+    return torch.stack([x, y, (x * x + y * y).sqrt(), torch.ones_like(x)]).view(len(INPUTS), -1)
+
+
+def render_population(population: torch.Tensor, layout: CPPNLayout, height: int, width: int,
+                      color_mode: str = "rgb", max_elements: int = 1 << 26) -> torch.Tensor:
+    """Images N x C x H x W in [0, 1] of every genome in ``population`` (N x D)."""
+    n = population.shape[0]
+    per_genome = (len(INPUTS) + int(layout.hidden_counts(population).max().item() if n else 0)) * height * width
+    chunk = max(1, max_elements // per_genome)
+    grid = coordinate_grid(height, width, population.device)
+    images = [_render_chunk(population[s : s + chunk], layout, grid, color_mode) for s in range(0, n, chunk)]
+    channels = layout.outputs
+    out = torch.cat(images) if images else population.new_empty(0, channels * height * width)
+    return out.view(n, channels, height, width)
+
+
+def _render_chunk(population, layout, grid, color_mode):
+    parts = layout.views(population)
+    n, n_in, device = population.shape[0], len(INPUTS), population.device
+    alive = parts["alive"][:, layout.hidden].bool()
+    counts = alive.sum(1)
+    # genomes with more hidden nodes first, so that those still computing at step t are a prefix
+    by_size = counts.argsort(descending=True, stable=True)
+    active = counts[by_size].tolist()
+    depth = active[0] if n else 0
+    # hidden slots in topological order (dead slots last): each genome's weights become lower-triangular
+    order_key = torch.where(alive, parts["key"][:, layout.hidden], torch.full_like(alive, 2.0, dtype=torch.float32))
+    hidden_order = (order_key.argsort(dim=1, stable=True) + layout.hidden.start)[by_size, :depth]
+    inputs = torch.arange(n_in, device=device).expand(n, n_in)
+    sources = torch.cat([inputs, hidden_order], 1)  # per genome: the nodes whose values are computed
+    weight, activation = parts["weight"][by_size], parts["activation"][by_size]
+    rows = torch.arange(n, device=device)
+
+    values = torch.empty(n, n_in + depth, grid.shape[1], device=device)
+    values[:, :n_in] = grid
+    for t in range(depth):
+        m = sum(1 for count in active if count > t)  # genomes that have a hidden node at position t
+        node = hidden_order[:m, t]
+        incoming = weight[rows[:m, None], node[:, None], sources[:m, : n_in + t]]  # m x (4 + t)
+        pre = torch.bmm(incoming[:, None, :], values[:m, : n_in + t]).squeeze(1)
+        values[:m, n_in + t] = apply_by_id(pre, activation[rows[:m], node].long())
+    outputs = torch.arange(layout.output.start, layout.output.stop, device=device)
+    out_weight = weight[rows[:, None, None], outputs[None, :, None], sources[:, None, :]]
+    out = squash(torch.bmm(out_weight, values), color_mode).flatten(1)  # N x C*pixels, sorted by size
+    return out[by_size.argsort()]
+
+
+def squash(pre: torch.Tensor, color_mode: str) -> torch.Tensor:
+    """Map output pre-activations N x C x P to colours in [0, 1].
+
+    ``rgb`` (and grayscale): a sigmoid per channel. ``hls``: the three outputs, each squashed to [0, 1],
+    read as hue, lightness and saturation, as in the original fooling code.
+    """
+    if color_mode == "rgb" or pre.shape[1] == 1:
+        return torch.sigmoid(pre)
+    if color_mode == "hls":
+        return hls_to_rgb(*torch.sigmoid(pre).unbind(1))
+    raise ValueError(f"unknown colour mode {color_mode!r}; choose one of {', '.join(COLOR_MODES)}")
+
+
+def hls_to_rgb(h: torch.Tensor, l: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """colorsys.hls_to_rgb over tensors; returns N x 3 x P."""
+    m2 = torch.where(l <= 0.5, l * (1 + s), l + s - l * s)
+    m1 = 2 * l - m2
+
+    def channel(hue):
+        hue = hue % 1.0
+        return torch.where(hue < 1 / 6, m1 + (m2 - m1) * hue * 6,
+               torch.where(hue < 0.5, m2,
+               torch.where(hue < 2 / 3, m1 + (m2 - m1) * (2 / 3 - hue) * 6, m1)))
+
+    return torch.stack([channel(h + 1 / 3), channel(h), channel(h - 1 / 3)], 1)

@@ -1,0 +1,81 @@
+"""The evofool command end to end on small models, including every refusal of bad input."""
+
+import json
+
+import pytest
+
+from evofool.cli import main
+
+
+def test_models_lists_the_registered_names(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    for name in ("efficientnet_lite0", "lenet_fmnist", "perceptron_digits", "torchvision:<arch>"):
+        assert name in out
+
+
+def test_classes_grep(capsys):
+    assert main(["classes", "lenet_fmnist", "--grep", "boot"]) == 0
+    assert capsys.readouterr().out.split() == ["9", "Ankle", "boot"]
+
+
+def test_evolve_end_to_end_writes_a_checkable_result(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["evolve", "--model", "lenet_fmnist", "--target", "sandal", "--pop", "64", "--generations", "60",
+                 "--confidence", "0.99", "--seed", "3", "--out", str(out)])
+    assert code == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["target"] == "Sandal" and result["target_index"] == 5
+    assert result["confidence"] >= 0.99
+    assert result["config"]["pop_size"] == 64 and result["seed"] == 3
+    assert result["milestones"]["0.99"]["gen"] == result["generations"]
+    assert (out / "logbook.csv").read_text().startswith("gen,nevals,evals,seconds,best,mean,median")
+    capsys.readouterr()
+
+    assert main(["classify", "lenet_fmnist", str(out / "best.png")]) == 0
+    first_line = capsys.readouterr().out.splitlines()[1]
+    assert "Sandal" in first_line and f"{result['confidence']:.4%}" in first_line
+
+
+def test_existing_result_is_not_overwritten_without_force(tmp_path, capsys):
+    args = ["evolve", "--model", "perceptron_digits", "--target", "1", "--pop", "8", "--generations", "2",
+            "--out", str(tmp_path)]
+    assert main(args) == 0
+    before = (tmp_path / "result.json").read_text()
+    assert main(args + ["--seed", "5"]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "result.json").read_text() == before
+    assert main(args + ["--seed", "5", "--force"]) == 0
+    assert (tmp_path / "result.json").read_text() != before
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--model", "lenet_fmist", "--target", "Bag"], 2, "closest matches: lenet_fmnist"),
+    (["--model", "lenet_fmnist", "--target", "sneakr"], 2, "'Sneaker'"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--pop", "1"], 1, "population must be at least 2"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--generations", "0"], 1, "generations must be at least 1"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--confidence", "1.5"], 1, "confidence must be in (0, 1)"),
+])
+def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, capsys, args, code, message):
+    out = tmp_path / "never"
+    assert main(["evolve", *args, "--out", str(out)]) == code
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_unreadable_image_is_reported(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    assert main(["classify", "lenet_fmnist", str(bad)]) == 1
+    assert "cannot read image" in capsys.readouterr().err
+    assert main(["classify", "lenet_fmnist", str(tmp_path / "missing.png")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_help_on_every_command(capsys):
+    for command in ("models", "classes", "classify", "evolve"):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage: evofool " + command in capsys.readouterr().out
