@@ -41,7 +41,7 @@ def evolve(
     pop_size: int = 64,
     generations: int = 500,
     seed: int = 0,
-    target_confidence: float = 0.9999,
+    target_confidence: float | None = 0.9999,
     genome_size: int | None = None,
     device=None,
     cxpb: float = 0.9,
@@ -52,7 +52,7 @@ def evolve(
 ) -> EvolutionResult:
     """Evolve an image that ``classifier`` labels ``target`` with probability ``target_confidence``.
 
-    Stops at that confidence or after ``generations``. The same seed gives the same result on the CPU.
+    Stops at that confidence (None: never) or after ``generations``. The same seed gives the same result on the CPU.
     ``genome_size`` (direct encoding) evolves S x S pixels upsampled to the model's input; ``init`` (CPPN
     encoding) is a genome dict that seeds the population. An encoding without crossover ignores ``cxpb``.
     ``toolbox``, when given, replaces the one :func:`make_toolbox` builds (its ``generator`` attribute,
@@ -62,7 +62,7 @@ def evolve(
         raise ValueError(f"population must be at least 2, got {pop_size}")
     if generations < 1:
         raise ValueError(f"generations must be at least 1, got {generations}")
-    if not 0 < target_confidence < 1:
+    if target_confidence is not None and not 0 < target_confidence < 1:
         raise ValueError(f"target confidence must be in (0, 1), got {target_confidence}")
     device = torch.device(device) if device is not None else classifier.device
     target_index = classifier.class_index(target)
@@ -77,7 +77,8 @@ def evolve(
     population = genome_encoding.random(pop_size, generator, device)
     _, _, logbook = ea_mu_plus_lambda(
         population, toolbox, lambda_=pop_size, cxpb=cxpb, mutpb=mutpb, ngen=generations,
-        stats=fitness_statistics(), halloffame=hall_of_fame, target_fitness=target_confidence,
+        stats=fitness_statistics(), halloffame=hall_of_fame,
+        target_fitness=float("inf") if target_confidence is None else target_confidence,
         on_generation=on_generation,
     )
     seconds = time.perf_counter() - start

@@ -11,7 +11,7 @@ from PIL import Image, UnidentifiedImageError
 
 def quantize(images: torch.Tensor) -> torch.Tensor:
     """Round images in [0, 1] to the 256 levels a PNG stores, staying in float."""
-    return images.clamp(0, 1).mul(255).round().div(255)
+    return images.clamp(0, 1).mul_(255).round_().div_(255)
 
 
 def save_png(image: torch.Tensor, path: str | Path) -> None:

@@ -34,9 +34,9 @@ def raw_forward_rate(classifier, batch_size, repeats):
 def ga_rate(classifier, target, pop, generations):
     import evofool
 
-    evofool.evolve(classifier, target, pop_size=pop, generations=2, seed=1, target_confidence=0.999999)  # warm-up
+    evofool.evolve(classifier, target, pop_size=pop, generations=2, seed=1, target_confidence=None)  # warm-up
     result = evofool.evolve(classifier, target, pop_size=pop, generations=generations, seed=0,
-                            target_confidence=0.999999)
+                            target_confidence=None)
     return result.evaluations / result.seconds, result.seconds / result.generations, result.generations
 
 

@@ -70,54 +70,74 @@ def ea_mu_plus_lambda(
             population = survive(population + children, mu)        # the mu fittest live on
             record statistics; stop once the best fitness reaches target_fitness
 
-    Returns ``(population, fitness, logbook)``, the population sorted best first.
+    ``survive`` must return mu indices into the pool (population, then children). Returns
+    ``(population, fitness, logbook)``, the population sorted best first.
     """
     mu = population.shape[0]
-    device = population.device
     generator = getattr(toolbox, "generator", None)
     logbook = tools.Logbook()
     logbook.header = ["gen", "nevals", "evals", "seconds"] + (stats.fields if stats else [])
     start = time.perf_counter()
 
+    population = population.clone()  # survivors are written over it in place
     fitness = toolbox.evaluate(population)
     evals = mu
-    population, fitness = _keep(population, fitness, toolbox.survive(fitness, mu))
     _record(logbook, 0, mu, evals, start, fitness, stats, halloffame, population, on_generation)
 
     for gen in range(1, ngen + 1):
         if fitness.max().item() >= target_fitness:
             break
         chosen = toolbox.select(fitness, lambda_)
-        children, child_fitness = population[chosen], fitness[chosen].clone()
-        changed = torch.zeros(lambda_, dtype=torch.bool, device=device)
-
-        pairs = torch.arange(0, lambda_ - 1, 2, device=device)
-        pairs = pairs[torch.rand(pairs.shape, generator=generator, device=device) < cxpb]
-        if len(pairs):
-            first, second, crossed = toolbox.mate(children[pairs], children[pairs + 1])
-            children[pairs], children[pairs + 1] = first, second
-            changed[pairs] |= crossed
-            changed[pairs + 1] |= crossed
-
-        mutants = (torch.rand(lambda_, generator=generator, device=device) < mutpb).nonzero().squeeze(1)
-        if len(mutants):
-            children[mutants], mutated = toolbox.mutate(children[mutants])
-            changed[mutants] |= mutated
-
+        children, changed = _vary(population[chosen], toolbox, cxpb, mutpb, generator)
+        child_fitness = fitness[chosen]
         invalid = changed.nonzero().squeeze(1)
-        if len(invalid):
+        if len(invalid) == lambda_:
+            child_fitness = toolbox.evaluate(children)
+        elif len(invalid):
             child_fitness[invalid] = toolbox.evaluate(children[invalid])
         evals += len(invalid)
 
-        pool, pool_fitness = torch.cat([population, children]), torch.cat([fitness, child_fitness])
-        population, fitness = _keep(pool, pool_fitness, toolbox.survive(pool_fitness, mu))
+        survivors = toolbox.survive(torch.cat([fitness, child_fitness]), mu)
+        _replace(population, fitness, children, child_fitness, survivors)
         _record(logbook, gen, len(invalid), evals, start, fitness, stats, halloffame, population, on_generation)
 
-    return population, fitness, logbook
+    order = fitness.argsort(descending=True)
+    return population[order], fitness[order], logbook
 
 
-def _keep(population, fitness, indices):
-    return population[indices], fitness[indices]
+def _vary(children, toolbox, cxpb, mutpb, generator):
+    """varAnd over a tensor: mate pairs (2i, 2i + 1) with probability cxpb, then mutate each child with
+    probability mutpb. Returns the children and which of them changed."""
+    n, device = children.shape[0], children.device
+    changed = torch.zeros(n, dtype=torch.bool, device=device)
+    pairs = torch.arange(0, n - 1, 2, device=device)
+    pairs = pairs[torch.rand(pairs.shape, generator=generator, device=device) < cxpb]
+    if len(pairs):
+        first, second, crossed = toolbox.mate(children[pairs], children[pairs + 1])
+        children[pairs], children[pairs + 1] = first, second
+        changed[pairs] |= crossed
+        changed[pairs + 1] |= crossed
+    mutants = torch.rand(n, generator=generator, device=device) < mutpb
+    if mutants.all():
+        children, mutated = toolbox.mutate(children)
+        changed |= mutated
+    elif mutants.any():
+        mutants = mutants.nonzero().squeeze(1)
+        children[mutants], mutated = toolbox.mutate(children[mutants])
+        changed[mutants] |= mutated
+    return children, changed
+
+
+def _replace(population, fitness, children, child_fitness, survivors):
+    """Make ``survivors`` (indices into population + children) the population, in place: children that
+    survive take the rows of the parents that do not, so no row is copied twice."""
+    mu = population.shape[0]
+    newcomers = survivors[survivors >= mu] - mu
+    free = torch.ones(mu, dtype=torch.bool, device=population.device)
+    free[survivors[survivors < mu]] = False
+    slots = free.nonzero().squeeze(1)[: len(newcomers)]
+    population[slots] = children[newcomers]
+    fitness[slots] = child_fitness[newcomers]
 
 
 def _record(logbook, gen, nevals, evals, start, fitness, stats, halloffame, population, on_generation):

@@ -15,18 +15,64 @@ def _uniform(like: torch.Tensor, generator: torch.Generator | None) -> torch.Ten
     return torch.rand(like.shape, generator=generator, device=like.device, dtype=like.dtype)
 
 
+_BIT_VALUES = (1 << torch.arange(8, dtype=torch.int32)).to(torch.uint8)
+
+
+def random_bits(n: int, generator=None, device=None) -> torch.Tensor:
+    """n fair coin flips, eight per random byte (random floats cost ~6 ns each on the CPU)."""
+    words = torch.randint(0, 256, ((n + 7) // 8, 1), dtype=torch.uint8, generator=generator, device=device)
+    return torch.bitwise_and(words, _BIT_VALUES.to(words.device)).view(-1)[:n].bool()
+
+
+def bernoulli_sites(rows: int, length: int, p: float, generator=None, device=None) -> torch.Tensor:
+    """Flat indices (row * length + column), ascending, of the cells of a rows x length grid chosen
+    independently with probability p.
+
+    Exactly a Bernoulli draw per cell, but sampled as geometric gaps between chosen cells, so the cost
+    grows with the number chosen (p * rows * length), not with the grid: mutation at rate 0.1 draws a
+    tenth of the random numbers a full mask would.
+    """
+    total = rows * length
+    if p >= 1.0:
+        return torch.arange(total, device=device)
+    if p <= 0.0 or total == 0:
+        return torch.empty(0, dtype=torch.long, device=device)
+    mean = p * total
+    width = int(mean + 6.0 * (mean * (1.0 - p)) ** 0.5 + 8)
+    log_q = torch.log1p(torch.tensor(-p, dtype=torch.float64)).item()
+    blocks, last = [], torch.full((1,), -1, dtype=torch.long, device=device)
+    while int(last) < total:  # almost always one block; another only when the draws fall short
+        u = torch.rand(width, generator=generator, device=device)
+        positions = last + ((torch.log1p(-u) / log_q).floor().long() + 1).cumsum(0)
+        blocks.append(positions)
+        last = positions[-1:]
+    positions = torch.cat(blocks) if len(blocks) > 1 else blocks[0]
+    return positions[: int(torch.searchsorted(positions, total))]
+
+
+def _power(x: torch.Tensor, exponent: float) -> torch.Tensor:
+    """x ** exponent for x > 0; integer exponents by repeated squaring (torch.pow is slow on the CPU)."""
+    if float(exponent).is_integer() and 0 < exponent <= 64:
+        k, result, base = int(exponent), None, x
+        while k:
+            if k & 1:
+                result = base if result is None else result * base
+            k >>= 1
+            if k:
+                base = base * base
+        return result
+    return torch.exp(torch.log(x) * exponent)
+
+
 def polynomial_step(x: torch.Tensor, rand: torch.Tensor, eta: float, low: float, up: float) -> torch.Tensor:
     """Deb's bounded polynomial mutation of the genes ``x`` given uniform draws ``rand`` (the formula of DEAP)."""
     span = up - low
-    mut_pow = 1.0 / (eta + 1.0)
     lower = rand < 0.5
-    xy = torch.where(lower, 1.0 - (x - low) / span, 1.0 - (up - x) / span)
-    val = torch.where(
-        lower,
-        2.0 * rand + (1.0 - 2.0 * rand) * xy.pow(eta + 1.0),
-        2.0 * (1.0 - rand) + 2.0 * (rand - 0.5) * xy.pow(eta + 1.0),
-    )
-    delta_q = torch.where(lower, val.pow(mut_pow) - 1.0, 1.0 - val.pow(mut_pow))
+    xy = torch.where(lower, (up - x) / span, (x - low) / span)  # 1 - delta_1, 1 - delta_2
+    xy_pow = _power(xy.clamp_min(1e-30), eta + 1.0)
+    val = torch.where(lower, 2.0 * rand + (1.0 - 2.0 * rand) * xy_pow, 2.0 * (1.0 - rand) + 2.0 * (rand - 0.5) * xy_pow)
+    root = _power(val, 1.0 / (eta + 1.0))
+    delta_q = torch.where(lower, root - 1.0, 1.0 - root)
     return (x + delta_q * span).clamp(low, up)
 
 
@@ -37,23 +83,33 @@ def mut_polynomial_bounded(genes, eta: float, indpb: float, low: float = 0.0, up
     Each gene mutates with probability ``indpb`` (only genes where ``where`` is true, when given);
     eta is the crowding degree (high eta, small steps). Returns (mutated genes, changed rows).
     """
-    flat = genes.reshape(genes.shape[0], -1)
-    mask = _uniform(flat, generator) < indpb
+    n, length = genes.shape[0], genes[0].numel()
+    sites = bernoulli_sites(n, length, indpb, generator, genes.device)
     if where is not None:
-        mask &= where.reshape(mask.shape)
-    rows, cols = mask.nonzero(as_tuple=True)
-    x = flat[rows, cols]
-    out = flat.clone()
-    out[rows, cols] = polynomial_step(x, _uniform(x, generator), eta, low, up)
-    return out.view_as(genes), mask.any(1)
+        sites = sites[where.reshape(-1)[sites]]
+    out = genes.clone()
+    flat = out.view(-1)
+    x = flat[sites]
+    flat[sites] = polynomial_step(x, _uniform(x, generator), eta, low, up)
+    return out, _rows_touched(sites, n, length)
 
 
-def cx_uniform(first, second, indpb: float, generator=None):
+def _rows_touched(sites: torch.Tensor, n: int, length: int) -> torch.Tensor:
+    changed = torch.zeros(n, dtype=torch.bool, device=sites.device)
+    changed[sites // length] = True
+    return changed
+
+
+def cx_uniform(first, second, indpb: float = 0.5, generator=None):
     """Uniform crossover, as ``deap.tools.cxUniform``: each gene swaps between the two parents with prob indpb.
 
     Returns (child 1, child 2, changed pairs).
     """
-    swap = _uniform(first, generator) < indpb
+    if indpb == 0.5:
+        swap = random_bits(first.numel(), generator, first.device).view(first.shape)
+    else:
+        swap = _uniform(first, generator) < indpb
+    swap &= first != second
     changed = swap.reshape(swap.shape[0], -1).any(1)
     return torch.where(swap, second, first), torch.where(swap, first, second), changed
 
@@ -61,33 +117,31 @@ def cx_uniform(first, second, indpb: float, generator=None):
 def cx_simulated_binary_bounded(first, second, eta: float, low: float = 0.0, up: float = 1.0, generator=None):
     """Simulated binary crossover (Deb), as ``deap.tools.cxSimulatedBinaryBounded``, pair by pair.
 
-    Each gene takes part with probability 0.5 (as in DEAP) when the parents differ there.
-    Returns (child 1, child 2, changed pairs).
+    Each gene takes part with probability 0.5 (as in DEAP) when the parents differ there; only those
+    genes are computed. Returns (child 1, child 2, changed pairs).
     """
-    take = (_uniform(first, generator) <= 0.5) & ((first - second).abs() > 1e-14)
-    x1, x2 = torch.minimum(first, second), torch.maximum(first, second)
-    rand = _uniform(first, generator)
-    diff = (x2 - x1).clamp_min(1e-14)
+    n, length = first.shape[0], first[0].numel()
+    new_first, new_second = first.clone(), second.clone()
+    a, b = new_first.view(-1), new_second.view(-1)
+    sites = bernoulli_sites(n, length, 0.5, generator, first.device)
+    x1, x2 = a[sites], b[sites]
+    differ = (x1 - x2).abs() > 1e-14
+    sites, x1, x2 = sites[differ], x1[differ], x2[differ]
+    x1, x2 = torch.minimum(x1, x2), torch.maximum(x1, x2)
+    rand = _uniform(x1, generator)
+    diff = x2 - x1
 
-    def child(beta_base):
-        alpha = 2.0 - beta_base.pow(-(eta + 1.0))
-        beta_q = torch.where(
-            rand <= 1.0 / alpha,
-            (rand * alpha).pow(1.0 / (eta + 1.0)),
-            (1.0 / (2.0 - rand * alpha)).pow(1.0 / (eta + 1.0)),
-        )
-        return beta_q
+    def spread(beta):
+        alpha = 2.0 - _power(beta, eta + 1.0).reciprocal()
+        inner = torch.where(rand <= 1.0 / alpha, rand * alpha, 1.0 / (2.0 - rand * alpha))
+        return _power(inner, 1.0 / (eta + 1.0))
 
-    beta_q1 = child(1.0 + 2.0 * (x1 - low) / diff)
-    c1 = 0.5 * (x1 + x2 - beta_q1 * (x2 - x1))
-    beta_q2 = child(1.0 + 2.0 * (up - x2) / diff)
-    c2 = 0.5 * (x1 + x2 + beta_q2 * (x2 - x1))
-    c1, c2 = c1.clamp(low, up), c2.clamp(low, up)
-    flip = _uniform(first, generator) <= 0.5  # DEAP hands the children back in random order
-    new_first = torch.where(take, torch.where(flip, c2, c1), first)
-    new_second = torch.where(take, torch.where(flip, c1, c2), second)
-    changed = take.reshape(take.shape[0], -1).any(1)
-    return new_first, new_second, changed
+    c1 = (0.5 * (x1 + x2 - spread(1.0 + 2.0 * (x1 - low) / diff) * diff)).clamp(low, up)
+    c2 = (0.5 * (x1 + x2 + spread(1.0 + 2.0 * (up - x2) / diff) * diff)).clamp(low, up)
+    flip = random_bits(len(sites), generator, first.device)  # DEAP hands the children back in random order
+    a[sites] = torch.where(flip, c2, c1)
+    b[sites] = torch.where(flip, c1, c2)
+    return new_first, new_second, _rows_touched(sites, n, length)
 
 
 def sel_tournament(fitness: torch.Tensor, k: int, tournsize: int, generator=None) -> torch.Tensor:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..algorithms.operators import cx_simulated_binary_bounded, mut_polynomial_bounded
+from ..algorithms.operators import cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded
 
 
 @dataclass
@@ -25,6 +25,7 @@ class DirectEncoding:
     mutation_eta: float = 15.0
     mutation_indpb: float = 0.1
     crossover_eta: float = 10.0
+    crossover: str = "uniform"
 
     name = "direct"
 
@@ -57,4 +58,6 @@ class DirectEncoding:
         return mut_polynomial_bounded(genomes, self.mutation_eta, self.mutation_indpb, 0.0, 1.0, generator)
 
     def mate(self, first: torch.Tensor, second: torch.Tensor, generator: torch.Generator):
+        if self.crossover == "uniform":
+            return cx_uniform(first, second, 0.5, generator)
         return cx_simulated_binary_bounded(first, second, self.crossover_eta, 0.0, 1.0, generator)
