@@ -44,7 +44,7 @@ def evolve(
     target_confidence: float | None = 0.9999,
     genome_size: int | None = None,
     device=None,
-    cxpb: float = 0.9,
+    cxpb: float = 1.0,
     mutpb: float = 1.0,
     init: dict | None = None,
     toolbox: base.Toolbox | None = None,

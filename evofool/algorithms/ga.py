@@ -33,7 +33,10 @@ class Individual:
 
 
 def fitness_statistics() -> tools.Statistics:
-    """Per-generation best, mean and median of a fitness vector, as a DEAP ``Statistics``."""
+    """Per-generation best, mean and median of a fitness vector, as a DEAP ``Statistics``.
+
+    It is compiled over a one-element list holding the whole fitness array, so numpy sees one array.
+    """
     stats = tools.Statistics()
     stats.register("best", np.max)
     stats.register("mean", np.mean)
@@ -107,24 +110,26 @@ def ea_mu_plus_lambda(
 
 def _vary(children, toolbox, cxpb, mutpb, generator):
     """varAnd over a tensor: mate pairs (2i, 2i + 1) with probability cxpb, then mutate each child with
-    probability mutpb. Returns the children and which of them changed."""
+    probability mutpb. Returns the children and which of them changed.
+
+    When every pair (or every child) takes part, rows are addressed by slices rather than gathered.
+    """
     n, device = children.shape[0], children.device
     changed = torch.zeros(n, dtype=torch.bool, device=device)
-    pairs = torch.arange(0, n - 1, 2, device=device)
-    pairs = pairs[torch.rand(pairs.shape, generator=generator, device=device) < cxpb]
+    pairs = (torch.rand(n // 2, generator=generator, device=device) < cxpb).nonzero().squeeze(1)
+    if len(pairs) == n // 2:
+        firsts, seconds = slice(0, 2 * len(pairs), 2), slice(1, 2 * len(pairs), 2)
+    else:
+        firsts, seconds = 2 * pairs, 2 * pairs + 1
     if len(pairs):
-        first, second, crossed = toolbox.mate(children[pairs], children[pairs + 1])
-        children[pairs], children[pairs + 1] = first, second
-        changed[pairs] |= crossed
-        changed[pairs + 1] |= crossed
-    mutants = torch.rand(n, generator=generator, device=device) < mutpb
-    if mutants.all():
-        children, mutated = toolbox.mutate(children)
-        changed |= mutated
-    elif mutants.any():
-        mutants = mutants.nonzero().squeeze(1)
-        children[mutants], mutated = toolbox.mutate(children[mutants])
-        changed[mutants] |= mutated
+        children[firsts], children[seconds], crossed = toolbox.mate(children[firsts], children[seconds])
+        changed[firsts] |= crossed
+        changed[seconds] |= crossed
+    mutants = (torch.rand(n, generator=generator, device=device) < mutpb).nonzero().squeeze(1)
+    rows = slice(None) if len(mutants) == n else mutants
+    if len(mutants):
+        children[rows], mutated = toolbox.mutate(children[rows])
+        changed[rows] |= mutated
     return children, changed
 
 
@@ -145,7 +150,7 @@ def _record(logbook, gen, nevals, evals, start, fitness, stats, halloffame, popu
         order = fitness.topk(min(halloffame.maxsize, len(fitness))).indices.tolist()
         values = fitness.tolist()
         halloffame.update([Individual(population[i], values[i]) for i in order])
-    record = stats.compile(fitness.cpu().numpy()) if stats else {}
+    record = stats.compile([fitness.cpu().numpy()]) if stats else {}  # one array: no per-element key calls
     logbook.record(gen=gen, nevals=nevals, evals=evals, seconds=time.perf_counter() - start, **record)
     if on_generation is not None:
         on_generation(logbook[-1])

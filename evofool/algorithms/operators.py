@@ -65,14 +65,19 @@ def _power(x: torch.Tensor, exponent: float) -> torch.Tensor:
 
 
 def polynomial_step(x: torch.Tensor, rand: torch.Tensor, eta: float, low: float, up: float) -> torch.Tensor:
-    """Deb's bounded polynomial mutation of the genes ``x`` given uniform draws ``rand`` (the formula of DEAP)."""
+    """Deb's bounded polynomial mutation of the genes ``x`` given uniform draws ``rand`` (DEAP's formula).
+
+    DEAP's two branches (rand < 0.5 moves towards ``low``, otherwise towards ``up``) are folded into one
+    expression with a sign, which avoids masked selects (slow on the CPU):
+    xy = 1 - (distance to the bound moved towards) / span, r = min(rand, 1 - rand),
+    val = 2r + (1 - 2r) xy^(eta + 1), step = sign * (val^(1 / (eta + 1)) - 1).
+    """
     span = up - low
-    lower = rand < 0.5
-    xy = torch.where(lower, (up - x) / span, (x - low) / span)  # 1 - delta_1, 1 - delta_2
-    xy_pow = _power(xy.clamp_min(1e-30), eta + 1.0)
-    val = torch.where(lower, 2.0 * rand + (1.0 - 2.0 * rand) * xy_pow, 2.0 * (1.0 - rand) + 2.0 * (rand - 0.5) * xy_pow)
-    root = _power(val, 1.0 / (eta + 1.0))
-    delta_q = torch.where(lower, root - 1.0, 1.0 - root)
+    sign = torch.sign(0.5 - rand)  # +1: towards low
+    r = 0.5 - (0.5 - rand).abs()
+    xy = 0.5 + sign * ((up + low) / 2 - x) / span
+    val = 2.0 * r + (1.0 - 2.0 * r) * _power(xy.clamp_min(1e-30), eta + 1.0)
+    delta_q = sign * (_power(val, 1.0 / (eta + 1.0)) - 1.0)
     return (x + delta_q * span).clamp(low, up)
 
 
@@ -103,15 +108,16 @@ def _rows_touched(sites: torch.Tensor, n: int, length: int) -> torch.Tensor:
 def cx_uniform(first, second, indpb: float = 0.5, generator=None):
     """Uniform crossover, as ``deap.tools.cxUniform``: each gene swaps between the two parents with prob indpb.
 
-    Returns (child 1, child 2, changed pairs).
+    Written as arithmetic (child = parent +- swap * difference) rather than masked selects, which are
+    several times slower on the CPU. Returns (child 1, child 2, changed pairs).
     """
     if indpb == 0.5:
         swap = random_bits(first.numel(), generator, first.device).view(first.shape)
     else:
         swap = _uniform(first, generator) < indpb
-    swap &= first != second
-    changed = swap.reshape(swap.shape[0], -1).any(1)
-    return torch.where(swap, second, first), torch.where(swap, first, second), changed
+    delta = (second - first) * swap.to(first.dtype)
+    changed = delta.reshape(delta.shape[0], -1).abs().amax(1) > 0
+    return first + delta, second - delta, changed
 
 
 def cx_simulated_binary_bounded(first, second, eta: float, low: float = 0.0, up: float = 1.0, generator=None):
