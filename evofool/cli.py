@@ -7,8 +7,11 @@ import sys
 
 from . import classifiers, evolve as evolve_api
 from .encodings import ENCODINGS
-from .images import load_image
+from .encodings.cppn import load_genome_dict, render_genome
+from .images import load_image, quantize, save_png
 from .results import check_writable, save_result
+
+MIN_SIZE, MAX_SIZE = 8, 8192
 
 EXIT_USAGE = 2
 
@@ -35,23 +38,43 @@ def cmd_classify(args):
     for path, image in zip(args.images, images):
         probs = classifier.probs(image[None])[0]
         print(path)
-        for label, index, p in classifier.topk(probs):
-            print(f"  {p:8.4%}  {label} ({index})")
+        _print_top5(classifier, probs)
 
 
 def cmd_evolve(args):
     check_writable(args.out, args.force)
+    init = load_genome_dict(args.init) if args.init else None
     classifier = _load(args)
     target = classifier.class_index(args.target)
     with _progress(args.generations, f"evolving {classifier.labels[target]!r}") as bar:
         result = evolve_api(
             classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,
             seed=args.seed, target_confidence=args.confidence, genome_size=args.genome_size,
-            device=args.device, on_generation=bar,
+            device=args.device, init=init, on_generation=bar,
         )
     save_result(result, args.out, force=args.force)
     print(f"{result.confidence:.4%} {result.target!r} after {result.generations} generations, "
           f"{result.evaluations} evaluations, {result.seconds:.1f} s -> {args.out}/best.png")
+
+
+def cmd_render(args):
+    if not MIN_SIZE <= args.size <= MAX_SIZE:
+        raise ValueError(f"--size must be in {MIN_SIZE}..{MAX_SIZE}, got {args.size}")
+    genome = load_genome_dict(args.genome)
+    save_png(render_genome(genome, args.size), args.out)
+    print(f"{args.genome} -> {args.out} ({args.size} x {args.size})")
+    if args.model:
+        classifier = _load(args)
+        _, height, width = classifier.input_size
+        image = quantize(render_genome(genome, height, width))
+        probs = classifier.probs(image[None])[0]
+        print(f"at {height} x {width}, {classifier.name} says:")
+        _print_top5(classifier, probs)
+
+
+def _print_top5(classifier, probs):
+    for label, index, p in classifier.topk(probs):
+        print(f"  {p:8.4%}  {label} ({index})")
 
 
 class _progress:
@@ -112,11 +135,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generations", type=int, default=500, help="generation budget (default %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--confidence", type=float, default=0.9999, help="stop at this confidence (default %(default)s)")
-    p.add_argument("--genome-size", type=int, help="evolve S x S pixels, upsampled to the model's input")
+    p.add_argument("--genome-size", type=int, help="direct encoding: evolve S x S pixels, upsampled to the input")
+    p.add_argument("--init", metavar="GENOME.json", help="CPPN encoding: seed the population with this genome")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--out", required=True, help="result directory")
     p.add_argument("--force", action="store_true", help="overwrite a result already in --out")
     p.set_defaults(run=cmd_evolve)
+
+    p = commands.add_parser("render", help="draw a CPPN genome (best.json) at any resolution")
+    p.add_argument("genome", metavar="GENOME.json")
+    p.add_argument("--size", type=int, default=1024, help=f"side in pixels, {MIN_SIZE}..{MAX_SIZE} (default %(default)s)")
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--model", help="also report this model's verdict at its input size")
+    p.add_argument("--labels", help="labels file for a model file")
+    p.add_argument("--device")
+    p.set_defaults(run=cmd_render)
     return parser
 
 

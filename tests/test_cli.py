@@ -74,8 +74,52 @@ def test_unreadable_image_is_reported(tmp_path, capsys):
 
 
 def test_help_on_every_command(capsys):
-    for command in ("models", "classes", "classify", "evolve"):
+    for command in ("models", "classes", "classify", "evolve", "render"):
         with pytest.raises(SystemExit) as exit_info:
             main([command, "--help"])
         assert exit_info.value.code == 0
         assert "usage: evofool " + command in capsys.readouterr().out
+
+
+def test_cppn_evolve_then_render_at_any_size(tmp_path, capsys):
+    out = tmp_path / "cppn"
+    assert main(["evolve", "--model", "lenet_fmnist", "--target", "Trouser", "--encoding", "cppn", "--pop", "32",
+                 "--generations", "40", "--confidence", "0.9", "--seed", "2", "--out", str(out)]) == 0
+    result = json.loads((out / "result.json").read_text())
+    genome = json.loads((out / "best.json").read_text())
+    assert result["method"] == "cppn" and genome["outputs"] == ["gray"]
+    capsys.readouterr()
+
+    poster = tmp_path / "poster.png"
+    assert main(["render", str(out / "best.json"), "--size", "100", "--out", str(poster), "--model", "lenet_fmnist"]) == 0
+    from PIL import Image
+
+    assert Image.open(poster).size == (100, 100)
+    verdict = capsys.readouterr().out
+    assert f"{result['confidence']:.4%}  Trouser" in verdict  # re-rendered at 28 x 28: the same image
+
+
+def test_cppn_run_can_start_from_a_genome(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    args = ["evolve", "--model", "lenet_fmnist", "--encoding", "cppn", "--pop", "16", "--generations", "5"]
+    assert main(args + ["--target", "Bag", "--out", str(first)]) == 0
+    assert main(args + ["--target", "Dress", "--init", str(first / "best.json"), "--out", str(second)]) == 0
+    assert json.loads((second / "result.json").read_text())["config"]["encoding_params"]["init"] is True
+
+
+@pytest.mark.parametrize("size", ["4", "9000"])
+def test_render_refuses_sizes_out_of_range(tmp_path, capsys, size):
+    genome = tmp_path / "g.json"
+    genome.write_text(json.dumps({"outputs": ["gray"], "nodes": [], "connections": []}))
+    assert main(["render", str(genome), "--size", size, "--out", str(tmp_path / "p.png")]) == 1
+    assert "8..8192" in capsys.readouterr().err
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_render_names_the_problem_in_a_bad_genome(tmp_path, capsys):
+    genome = tmp_path / "cyclic.json"
+    genome.write_text(json.dumps({"outputs": ["gray"], "nodes": [{"id": "a", "activation": "sine"}, {"id": "b", "activation": "sine"}],
+                                  "connections": [{"from": "a", "to": "b", "weight": 1}, {"from": "b", "to": "a", "weight": 1}]}))
+    assert main(["render", str(genome), "--out", str(tmp_path / "p.png")]) == 1
+    err = capsys.readouterr().err
+    assert "cyclic.json" in err and "cycle" in err

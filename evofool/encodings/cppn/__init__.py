@@ -68,5 +68,12 @@ class CPPNEncoding:
         return genome_to_dict(genome, self.layout, self.color_mode)
 
 
-__all__ = ["CPPNEncoding", "CPPNLayout", "CPPNMutationRates", "GenomeError", "dict_to_genome", "genome_to_dict",
+def render_genome(genome: dict, height: int, width: int | None = None, device=None) -> torch.Tensor:
+    """Draw one genome dict (as saved in best.json) at any resolution: C x H x W in [0, 1]."""
+    layout = CPPNLayout(max(1, len(genome["nodes"])), len(genome["outputs"]))
+    row = dict_to_genome(genome, layout).to(device or "cpu")
+    return render_population(row[None], layout, height, width or height, genome.get("color_mode", "rgb"))[0]
+
+
+__all__ = ["render_genome", "CPPNEncoding", "CPPNLayout", "CPPNMutationRates", "GenomeError", "dict_to_genome", "genome_to_dict",
            "load_genome_dict", "render_population"]

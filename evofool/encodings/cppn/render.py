@@ -3,8 +3,8 @@
 Each genome's hidden nodes are sorted by their topological key, which makes its weight matrix strictly
 lower-triangular; hidden node t of every genome is then computed in one batched matrix product over the
 t nodes before it, for all genomes and pixels at once. The loop runs over node positions (as many as the
-largest genome has hidden nodes), never over pixels or genomes. Genomes are processed in chunks only to
-bound memory.
+largest genome has hidden nodes), never over pixels or genomes. Genomes and pixels are processed in blocks
+only to bound memory.
 """
 
 from __future__ import annotations
@@ -26,16 +26,26 @@ def coordinate_grid(height: int, width: int, device) -> torch.Tensor:
 
 
 def render_population(population: torch.Tensor, layout: CPPNLayout, height: int, width: int,
-                      color_mode: str = "rgb", max_elements: int = 1 << 26) -> torch.Tensor:
-    """Images N x C x H x W in [0, 1] of every genome in ``population`` (N x D)."""
+                      color_mode: str = "rgb", max_elements: int = 1 << 25) -> torch.Tensor:
+    """Images N x C x H x W in [0, 1] of every genome in ``population`` (N x D).
+
+    Work is split into blocks of genomes and pixels of at most ``max_elements`` node values, so that a
+    population at 224 x 224 or one genome at 8192 x 8192 both fit in memory.
+    """
     n = population.shape[0]
-    per_genome = (len(INPUTS) + int(layout.hidden_counts(population).max().item() if n else 0)) * height * width
-    chunk = max(1, max_elements // per_genome)
+    nodes = len(INPUTS) + (int(layout.hidden_counts(population).max().item()) if n else 0)
+    pixels = height * width
+    genomes_per_block = max(1, max_elements // (nodes * pixels))
+    pixels_per_block = max(1, max_elements // (nodes * min(n, genomes_per_block) or 1))
     grid = coordinate_grid(height, width, population.device)
-    images = [_render_chunk(population[s : s + chunk], layout, grid, color_mode) for s in range(0, n, chunk)]
-    channels = layout.outputs
-    out = torch.cat(images) if images else population.new_empty(0, channels * height * width)
-    return out.view(n, channels, height, width)
+    blocks = []
+    for start in range(0, n, genomes_per_block):
+        genomes = population[start : start + genomes_per_block]
+        bands = [_render_chunk(genomes, layout, grid[:, p : p + pixels_per_block], color_mode)
+                 for p in range(0, pixels, pixels_per_block)]
+        blocks.append(torch.cat(bands, 2) if len(bands) > 1 else bands[0])
+    out = torch.cat(blocks) if blocks else population.new_empty(0, layout.outputs, pixels)
+    return out.view(n, layout.outputs, height, width)
 
 
 def _render_chunk(population, layout, grid, color_mode):
@@ -65,7 +75,7 @@ def _render_chunk(population, layout, grid, color_mode):
         values[:m, n_in + t] = apply_by_id(pre, activation[rows[:m], node].long())
     outputs = torch.arange(layout.output.start, layout.output.stop, device=device)
     out_weight = weight[rows[:, None, None], outputs[None, :, None], sources[:, None, :]]
-    out = squash(torch.bmm(out_weight, values), color_mode).flatten(1)  # N x C*pixels, sorted by size
+    out = squash(torch.bmm(out_weight, values), color_mode)  # N x C x pixels, sorted by size
     return out[by_size.argsort()]
 
 
