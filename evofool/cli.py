@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+
+import torch
 
 from . import classifiers, evolve as evolve_api
 from .encodings import ENCODINGS
 from .encodings.cppn import load_genome_dict, render_genome
-from .images import load_image, quantize, save_png
+from .images import load_image, quantize, save_gif, save_png
 from .results import check_writable, save_result
 
 MIN_SIZE, MAX_SIZE = 8, 8192
@@ -75,6 +78,26 @@ def cmd_render(args):
 def _print_top5(classifier, probs):
     for label, index, p in classifier.topk(probs):
         print(f"  {p:8.4%}  {label} ({index})")
+
+
+def cmd_fit(args):
+    from .encodings.cppn.fit import fit_picture
+
+    out = check_writable(args.out, args.force, marker="fit.json")
+    picture = load_image(args.image, args.channels)
+    if max(picture.shape[1:]) > args.size:
+        scale = args.size / max(picture.shape[1:])
+        size = [max(1, round(side * scale)) for side in picture.shape[1:]]
+        picture = torch.nn.functional.interpolate(picture[None], size=size, mode="area")[0]
+    result = fit_picture(picture, args.layers, args.width, args.epochs, seed=args.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    save_png(result.image, out / "fitted.png")
+    (out / "genome.json").write_text(json.dumps(result.genome, indent=1) + "\n")
+    save_gif(result.frames, out / "learning.gif")
+    summary = dict(image=str(args.image), layers=args.layers, width=args.width, epochs=args.epochs,
+                   size=list(picture.shape), psnr=result.psnr, seconds=result.seconds, seed=args.seed)
+    (out / "fit.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"PSNR {result.psnr:.2f} dB after {args.epochs} epochs ({result.seconds:.1f} s) -> {out}/genome.json")
 
 
 class _progress:
@@ -150,6 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", help="labels file for a model file")
     p.add_argument("--device")
     p.set_defaults(run=cmd_render)
+
+    p = commands.add_parser("fit", help="train a coordinate network (a CPPN genome) to draw a picture")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--layers", type=int, default=4, help="hidden layers (default %(default)s)")
+    p.add_argument("--width", type=int, default=16, help="ReLU units per layer (default %(default)s)")
+    p.add_argument("--epochs", type=int, default=1000, help="full-batch Adam steps (default %(default)s)")
+    p.add_argument("--size", type=int, default=64, help="train at most SIZE pixels per side (default %(default)s)")
+    p.add_argument("--channels", type=int, choices=(1, 3), default=3, help="3 for colour models, 1 for gray")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(run=cmd_fit)
     return parser
 
 

@@ -14,11 +14,20 @@ def quantize(images: torch.Tensor) -> torch.Tensor:
     return images.clamp(0, 1).mul_(255).round_().div_(255)
 
 
-def save_png(image: torch.Tensor, path: str | Path) -> None:
-    """Save one C x H x W image in [0, 1] (C = 1 or 3) as an 8-bit PNG, exactly as ``quantize`` rounds it."""
+def to_pil(image: torch.Tensor) -> Image.Image:
+    """One C x H x W image in [0, 1] (C = 1 or 3) as an 8-bit PIL image, rounded as ``quantize`` rounds."""
     array = image.detach().clamp(0, 1).mul(255).round().to(torch.uint8).cpu()
-    array = array[0].numpy() if array.shape[0] == 1 else array.permute(1, 2, 0).numpy()
-    Image.fromarray(array).save(path)
+    return Image.fromarray(array[0].numpy() if array.shape[0] == 1 else array.permute(1, 2, 0).numpy())
+
+
+def save_png(image: torch.Tensor, path: str | Path) -> None:
+    to_pil(image).save(path)
+
+
+def save_gif(frames: list[torch.Tensor], path: str | Path, milliseconds: int = 120) -> None:
+    """An animated GIF of C x H x W frames in [0, 1], looping."""
+    pictures = [to_pil(frame) for frame in frames]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=milliseconds, loop=0)
 
 
 def load_image(path: str | Path, channels: int | None = None) -> torch.Tensor:

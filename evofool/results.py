@@ -22,6 +22,7 @@ class EvolutionResult:
     graph for encodings that have one (CPPN), written as best.json; ``confidence`` and ``top5`` are the
     classifier's verdict on exactly that image. ``milestones`` maps each threshold of ``MILESTONES`` to the
     generation, evaluations and seconds at which the best fitness first reached it (or None).
+    ``evaluations`` counts forward passes; gradient methods also count ``backward_passes``.
     """
 
     model: str
@@ -40,6 +41,7 @@ class EvolutionResult:
     logbook: list[dict] = field(default_factory=list)
     milestones: dict = field(default_factory=dict)
     genome_dict: dict | None = None
+    backward_passes: int = 0
 
     def summary(self) -> dict:
         """Everything but the tensors, as JSON-ready data (the content of result.json)."""
@@ -63,10 +65,10 @@ def milestones_from_logbook(logbook, thresholds=MILESTONES) -> dict:
 RESULT_FILES = ("result.json", "best.png", "logbook.csv")
 
 
-def check_writable(out: str | Path, force: bool = False) -> Path:
-    """Refuse to overwrite a directory that already holds a result, unless forced."""
+def check_writable(out: str | Path, force: bool = False, marker: str = "result.json") -> Path:
+    """Refuse to overwrite a directory that already holds a result (its ``marker`` file), unless forced."""
     out = Path(out)
-    if not force and (out / "result.json").exists():
+    if not force and (out / marker).exists():
         raise FileExistsError(f"{out} already holds a result; choose another --out or pass --force")
     return out
 

@@ -66,8 +66,8 @@ class Classifier:
     def num_classes(self) -> int:
         return len(self.labels)
 
-    def prepare(self, images: torch.Tensor) -> torch.Tensor:
-        """Move, resize and normalize images in [0, 1] to what the network expects."""
+    def prepare_size(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] moved to the device with the model's channels and input size (still in [0, 1])."""
         images = images.to(self.device, torch.float32)
         channels, height, width = self.input_size
         if images.ndim != 4 or images.shape[1] not in (1, 3):
@@ -76,7 +76,15 @@ class Classifier:
             images = images.mean(1, keepdim=True) if channels == 1 else images.expand(-1, channels, -1, -1)
         if images.shape[-2:] != (height, width):
             images = F.interpolate(images, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
+        return images
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """Apply the model's mean and std (any spatial size: DeepDream feeds whole photos)."""
         return (images - self._mean) / self._std
+
+    def prepare(self, images: torch.Tensor) -> torch.Tensor:
+        """Move, resize and normalize images in [0, 1] to what the network expects."""
+        return self.normalize(self.prepare_size(images))
 
     def logits(self, images: torch.Tensor) -> torch.Tensor:
         """Class logits N x K, differentiable with respect to ``images`` (no chunking)."""

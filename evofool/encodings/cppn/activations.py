@@ -2,7 +2,8 @@
 
 The first four are the set of the original fooling code (sferes2): sine, sigmoid rescaled to [-1, 1],
 Gaussian exp(-x^2), and linear clipped to [-3, 3] then divided by 3. tanh, abs (clipped to [0, 3] and
-divided by 3, like linear) and cosine complete the usual Picbreeder set.
+divided by 3, like linear) and cosine complete the usual Picbreeder set. relu serves the coordinate
+networks that ``fit.py`` trains by gradient descent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ ACTIVATIONS = {
     "tanh": torch.tanh,
     "abs": lambda x: x.abs().clamp(max=3.0) / 3.0,
     "cosine": torch.cos,
+    "relu": torch.relu,  # unbounded: for networks fitted to a picture (fit.py); mutation never draws it
 }
 NAMES = list(ACTIVATIONS)
 IDS = {name: index for index, name in enumerate(NAMES)}
