@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import torch
 
 from . import classifiers, evolve as evolve_api
+from .dreams import UnknownLayerError
 from .encodings import ENCODINGS
 from .encodings.cppn import load_genome_dict, render_genome
 from .images import load_image, quantize, save_gif, save_png
@@ -100,13 +102,104 @@ def cmd_fit(args):
     print(f"PSNR {result.psnr:.2f} dB after {args.epochs} epochs ({result.seconds:.1f} s) -> {out}/genome.json")
 
 
+def cmd_layers(args):
+    from .dreams import layer_names
+
+    for name in layer_names(_load(args)):
+        print(name)
+
+
+def cmd_dream(args):
+    from . import dreams
+
+    deep = bool(args.layer or args.from_image)
+    if args.steps is None:
+        args.steps = 10 if deep else 500 if args.shallow else 100
+    if args.jitter is None:
+        args.jitter = 32 if deep else 0
+    if args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    if deep:
+        return _deepdream(args)
+    check_writable(args.out, args.force)
+    classifier = _load(args)
+    if args.shallow:
+        return _shallow_dream(args, classifier)
+    if args.target is None:
+        raise ValueError("a class dream needs --target (or --layer and --from for DeepDream)")
+    start = args.start
+    if start not in ("noise", "gray"):
+        start = load_image(start, classifier.input_size[0])
+    target = classifier.class_index(args.target)
+    with _progress(args.steps, f"dreaming {classifier.labels[target]!r}", unit="step") as bar:
+        result = dreams.dream(
+            classifier, target, steps=args.steps, seed=args.seed, start=start, objective=args.objective,
+            parameterization=args.param, lr=args.lr, l2=args.l2, tv=args.tv, jitter_pixels=args.jitter,
+            max_scale=args.scale, max_degrees=args.rotate, target_confidence=args.confidence, on_step=bar,
+        )
+    save_result(result, args.out, force=args.force, image_name="dream.png")
+    print(f"{result.confidence:.4%} {result.target!r} after {result.generations} steps "
+          f"({result.evaluations} forward, {result.backward_passes} backward passes, {result.seconds:.1f} s) "
+          f"-> {args.out}/dream.png")
+
+
+def _shallow_dream(args, classifier):
+    from .dreams import perceptron_dream
+
+    result = perceptron_dream(classifier, steps=args.steps, seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_png(result.image, out / "dream.png")
+    label = classifier.labels[result.fired[-1]]
+    summary = dict(model=classifier.name, method="perceptron-dream", fired=label, steps=result.steps,
+                   settled=result.settled, seed=args.seed)
+    (out / "result.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"settled={result.settled} after {result.steps} steps on class {label!r} -> {out}/dream.png")
+
+
+def _deepdream(args):
+    from .dreams import deepdream, zoom
+
+    if not (args.layer and args.from_image):
+        raise ValueError("DeepDream needs both --layer and --from")
+    if args.octaves < 1:
+        raise ValueError(f"--octaves must be at least 1, got {args.octaves}")
+    if not 0 < args.zoom < 1:
+        raise ValueError(f"--zoom must be in (0, 1), got {args.zoom}")
+    out = check_writable(args.out, args.force, marker="dream.json")
+    classifier = _load(args)
+    photo = load_image(args.from_image, classifier.input_size[0])
+    settings = dict(layer=args.layer, octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
+                    step_size=args.step_size, jitter=args.jitter, seed=args.seed)
+    frames = [deepdream(classifier, photo, **settings)]
+    for _ in tqdm_range(args.zoom_frames, "zoom frames"):
+        frames.append(deepdream(classifier, zoom(frames[-1], args.zoom), **settings))
+    out.mkdir(parents=True, exist_ok=True)
+    save_png(frames[0], out / "dream.png")
+    if args.zoom_frames:
+        (out / "frames").mkdir(exist_ok=True)
+        for k, frame in enumerate(frames):
+            save_png(frame, out / "frames" / f"frame_{k:03d}.png")
+        save_gif(frames, out / "zoom.gif")
+    summary = dict(model=classifier.name, method="deepdream", source=str(args.from_image), zoom=args.zoom,
+                   zoom_frames=args.zoom_frames, **settings)
+    (out / "dream.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"dreamed {args.from_image} on {args.layer} -> {out}/dream.png")
+
+
+def tqdm_range(n, description):
+    from tqdm import trange
+
+    return trange(n, desc=description, file=sys.stderr, disable=None)
+
+
 class _progress:
     """A tqdm bar over generations that shows the best confidence; called once per logbook row."""
 
-    def __init__(self, total, description):
+    def __init__(self, total, description, unit="gen"):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc=description, unit="gen", file=sys.stderr, disable=None)
+        self.bar = tqdm(total=total, desc=description, unit=unit, file=sys.stderr, disable=None)
 
     def __enter__(self):
         return self
@@ -185,6 +278,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--force", action="store_true")
     p.set_defaults(run=cmd_fit)
+
+    p = commands.add_parser("layers", help="list a model's layer names (for DeepDream)")
+    _add_model(p, positional=True)
+    p.set_defaults(run=cmd_layers)
+
+    p = commands.add_parser("dream", help="gradient ascent: a class dream, DeepDream, or the perceptron's dream",
+                            description="With --target: class visualization. With --layer and --from: DeepDream. "
+                                        "With --shallow (perceptron_digits): the perceptron's feedback loop.")
+    _add_model(p)
+    p.add_argument("--target", help="class to dream of (name or index)")
+    p.add_argument("--steps", type=int, help="ascent steps (class dream 100, DeepDream 10 per octave)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--start", default="noise", help="noise, gray, or an image file (class dream)")
+    p.add_argument("--objective", default="logit", choices=("logit", "logprob"))
+    p.add_argument("--param", default="sigmoid", choices=("sigmoid", "fourier"), help="image parameterization")
+    p.add_argument("--lr", type=float, default=0.1, help="Adam learning rate (default %(default)s)")
+    p.add_argument("--l2", type=float, default=0.0, help="L2 decay around gray")
+    p.add_argument("--tv", type=float, default=0.0, help="total-variation weight")
+    p.add_argument("--jitter", type=int, help="random shift in pixels (class dream 0, DeepDream 32)")
+    p.add_argument("--scale", type=float, default=0.0, help="random zoom, e.g. 0.05 for +-5%%")
+    p.add_argument("--rotate", type=float, default=0.0, help="random rotation in degrees")
+    p.add_argument("--confidence", type=float, default=0.9999, help="stop at this confidence (class dream)")
+    p.add_argument("--layer", help="DeepDream: the layer whose activations are amplified")
+    p.add_argument("--from", dest="from_image", metavar="PHOTO", help="DeepDream: the photo to dream on")
+    p.add_argument("--octaves", type=int, default=4)
+    p.add_argument("--octave-scale", type=float, default=1.4)
+    p.add_argument("--step-size", type=float, default=1.5)
+    p.add_argument("--zoom-frames", type=int, default=0, help="DeepDream: frames of zooming in and dreaming again")
+    p.add_argument("--zoom", type=float, default=0.05, help="share cropped per zoom frame, in (0, 1)")
+    p.add_argument("--shallow", action="store_true", help="the perceptron's dream (perceptron_digits)")
+    p.add_argument("--device")
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(run=cmd_dream)
     return parser
 
 
@@ -192,7 +319,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (classifiers.UnknownModelError, classifiers.UnknownClassError) as error:
+    except (classifiers.UnknownModelError, classifiers.UnknownClassError, UnknownLayerError) as error:
         print(f"evofool: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except (ValueError, FileNotFoundError, FileExistsError, classifiers.ModelUnavailableError) as error:

@@ -62,9 +62,6 @@ def milestones_from_logbook(logbook, thresholds=MILESTONES) -> dict:
     return found
 
 
-RESULT_FILES = ("result.json", "best.png", "logbook.csv")
-
-
 def check_writable(out: str | Path, force: bool = False, marker: str = "result.json") -> Path:
     """Refuse to overwrite a directory that already holds a result (its ``marker`` file), unless forced."""
     out = Path(out)
@@ -73,11 +70,11 @@ def check_writable(out: str | Path, force: bool = False, marker: str = "result.j
     return out
 
 
-def save_result(result: EvolutionResult, out: str | Path, force: bool = False) -> Path:
-    """Write best.png, result.json and logbook.csv into ``out``."""
+def save_result(result: EvolutionResult, out: str | Path, force: bool = False, image_name: str = "best.png") -> Path:
+    """Write the image (``image_name``), result.json and logbook.csv into ``out``."""
     out = check_writable(out, force)
     out.mkdir(parents=True, exist_ok=True)
-    save_png(result.image, out / "best.png")
+    save_png(result.image, out / image_name)
     if result.genome_dict is not None:
         (out / "best.json").write_text(json.dumps(result.genome_dict, indent=1) + "\n")
     if result.logbook:

@@ -66,14 +66,20 @@ class Classifier:
     def num_classes(self) -> int:
         return len(self.labels)
 
-    def prepare_size(self, images: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1] moved to the device with the model's channels and input size (still in [0, 1])."""
+    def match_channels(self, images: torch.Tensor) -> torch.Tensor:
+        """Images N x C x H x W on the device, gray averaged from colour or colour repeated from gray."""
         images = images.to(self.device, torch.float32)
-        channels, height, width = self.input_size
+        channels = self.input_size[0]
         if images.ndim != 4 or images.shape[1] not in (1, 3):
             raise ValueError(f"expected images N x C x H x W with 1 or 3 channels, got {tuple(images.shape)}")
         if images.shape[1] != channels:
             images = images.mean(1, keepdim=True) if channels == 1 else images.expand(-1, channels, -1, -1)
+        return images
+
+    def prepare_size(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] with the model's channels and input size, on its device (still in [0, 1])."""
+        images = self.match_channels(images)
+        _, height, width = self.input_size
         if images.shape[-2:] != (height, width):
             images = F.interpolate(images, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
         return images
