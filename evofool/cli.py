@@ -187,6 +187,38 @@ def _deepdream(args):
     print(f"dreamed {args.from_image} on {args.layer} -> {out}/dream.png")
 
 
+def cmd_bench(args):
+    from .compare import METHODS, compare, write_report
+
+    methods = [m.strip() for m in args.methods.split(",")]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown methods {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+    if args.budget < 2:
+        raise ValueError(f"--budget must be at least 2, got {args.budget}")
+    out = check_writable(args.out, args.force, marker="bench.json")
+    classifier = _load(args)
+    classes = [classifier.labels[classifier.class_index(c.strip())] for c in args.classes.split(",")]
+    total = len(classes) * len(args.seeds) * len(methods)
+    with _progress(total, "runs", unit="run") as bar:
+        report = compare(classifier, classes, args.seeds, methods, args.budget, args.pop,
+                         on_run=lambda run: bar(dict(gen=1, best=run["confidence"], evals=run["evaluations"])))
+    write_report(report, out)
+    print((out / "bench.md").read_text())
+
+
+def cmd_transfer(args):
+    from .transfer import transfer, transfer_markdown
+
+    models = [classifiers.load_classifier(name.strip(), device=args.device) for name in args.models.split(",")]
+    rows = transfer(args.directory, models)
+    out = Path(args.directory)
+    (out / "transfer.json").write_text(json.dumps(rows, indent=2) + "\n")
+    table = transfer_markdown(rows)
+    (out / "transfer.md").write_text(table)
+    print(table)
+
+
 def tqdm_range(n, description):
     from tqdm import trange
 
@@ -312,6 +344,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--force", action="store_true")
     p.set_defaults(run=cmd_dream)
+
+    p = commands.add_parser("bench", help="evolution against gradient ascent: evaluations and seconds to 0.99/0.9999")
+    _add_model(p)
+    p.add_argument("--classes", required=True, help="comma-separated class names or indices")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--methods", default="direct,cppn,gradient")
+    p.add_argument("--budget", type=int, default=2000, help="forward passes per run (default %(default)s)")
+    p.add_argument("--pop", type=int, default=32, help="GA population (default %(default)s)")
+    p.add_argument("--device")
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(run=cmd_bench)
+
+    p = commands.add_parser("transfer", help="score a result or campaign directory's images with other models")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--models", required=True, help="comma-separated model names sharing the label set")
+    p.add_argument("--device")
+    p.set_defaults(run=cmd_transfer)
     return parser
 
 

@@ -150,7 +150,8 @@ def _record(logbook, gen, nevals, evals, start, fitness, stats, halloffame, popu
         order = fitness.topk(min(halloffame.maxsize, len(fitness))).indices.tolist()
         values = fitness.tolist()
         halloffame.update([Individual(population[i], values[i]) for i in order])
-    record = stats.compile([fitness.cpu().numpy()]) if stats else {}  # one array: no per-element key calls
+    # one array in a list: numpy reduces it at once, with no per-element key calls
+    record = {k: float(v) for k, v in stats.compile([fitness.cpu().numpy()]).items()} if stats else {}
     logbook.record(gen=gen, nevals=nevals, evals=evals, seconds=time.perf_counter() - start, **record)
     if on_generation is not None:
         on_generation(logbook[-1])
