@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from . import classifiers, evolve as evolve_api
+from .campaigns.checkpoint import CorruptFileError
 from .dreams import UnknownLayerError
 from .encodings import ENCODINGS
 from .encodings.cppn import load_genome_dict, render_genome
@@ -219,6 +220,53 @@ def cmd_transfer(args):
     print(table)
 
 
+def cmd_campaign(args):
+    from .campaigns import CampaignConfig, StopRequested, load_campaign, run_campaign, start_campaign
+    from .gallery import write_gallery
+
+    if args.resume:
+        out, config = Path(args.resume), load_campaign(args.resume)
+    else:
+        if not (args.model and args.out):
+            raise ValueError("a new campaign needs --model and --out (or --resume DIR)")
+        classes = "all" if args.classes == "all" else [c.strip() for c in args.classes.split(",")]
+        config = CampaignConfig(model=args.model, encoding=args.encoding, algorithm=args.algorithm, classes=classes,
+                                generations=args.generations, pop=args.pop, seeds=args.seeds,
+                                checkpoint_every=args.checkpoint_every)
+        out = start_campaign(config, args.out, force=args.force)
+    single = config.algorithm == "map-elites" and args.jobs == 1 and args.backend == "loky"
+    total = config.generations * len(config.seeds) if single else None
+    with _progress(total, f"campaign {out.name}", unit="gen" if single else "job") as bar:
+        def on_job(status):
+            if not single:
+                bar.bar.update(1)
+                bar.bar.set_postfix(last=status, refresh=False)
+
+        def on_generation(row):  # the archive's state, for in-process MAP-Elites
+            bar.bar.update(1 if row["gen"] else 0)
+            bar.bar.set_postfix(filled=int(row["filled"]), median=f"{row['median']:.3f}", max=f"{row['max']:.3f}",
+                                refresh=False)
+
+        try:
+            manifest = run_campaign(config, out, args.jobs, args.backend, args.scheduler, on_job,
+                                    on_generation if single else None)
+        except StopRequested:
+            print(f"stopped; checkpoints saved. Continue with: evofool campaign --resume {out}", file=sys.stderr)
+            return
+    sheet, page = write_gallery(out)
+    elites = manifest["elites"]
+    at_99 = sum(e["confidence"] >= 0.99 for e in elites)
+    print(f"{len(elites)} elites ({at_99} at 99% or more), {manifest['jobs_done']}/{manifest['jobs_total']} jobs done, "
+          f"{manifest['failed']} failed -> {out}/manifest.json, {sheet.name}, {page.name}")
+
+
+def cmd_gallery(args):
+    from .gallery import write_gallery
+
+    sheet, page = write_gallery(args.directory)
+    print(f"{sheet}\n{page}")
+
+
 def tqdm_range(n, description):
     from tqdm import trange
 
@@ -362,6 +410,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", required=True, help="comma-separated model names sharing the label set")
     p.add_argument("--device")
     p.set_defaults(run=cmd_transfer)
+
+    p = commands.add_parser("campaign", help="many searches: MAP-Elites over classes, or one run per class")
+    p.add_argument("--model", help="model name (new campaigns)")
+    p.add_argument("--encoding", default="cppn", choices=ENCODINGS)
+    p.add_argument("--algorithm", default="map-elites", choices=("map-elites", "per-class"))
+    p.add_argument("--classes", default="all", help="all, or comma-separated names or indices")
+    p.add_argument("--generations", type=int, default=100)
+    p.add_argument("--pop", type=int, default=64)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--jobs", type=int, default=1, help="parallel jobs (default %(default)s)")
+    p.add_argument("--backend", default="loky", choices=("loky", "dask"))
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.1:8786")
+    p.add_argument("--checkpoint-every", type=int, default=10, help="generations between checkpoints")
+    p.add_argument("--out", help="campaign directory")
+    p.add_argument("--resume", metavar="DIR", help="continue the campaign in DIR")
+    p.add_argument("--force", action="store_true", help="overwrite an existing campaign in --out")
+    p.set_defaults(run=cmd_campaign)
+
+    p = commands.add_parser("gallery", help="contact sheet and HTML page of a campaign directory")
+    p.add_argument("directory", metavar="DIR")
+    p.set_defaults(run=cmd_gallery)
     return parser
 
 
@@ -372,7 +441,8 @@ def main(argv=None) -> int:
     except (classifiers.UnknownModelError, classifiers.UnknownClassError, UnknownLayerError) as error:
         print(f"evofool: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, FileNotFoundError, FileExistsError, classifiers.ModelUnavailableError) as error:
+    except (ValueError, FileNotFoundError, FileExistsError, classifiers.ModelUnavailableError,
+            CorruptFileError) as error:
         print(f"evofool: error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -60,6 +60,8 @@ def ea_mu_plus_lambda(
     halloffame: tools.HallOfFame | None = None,
     target_fitness: float = float("inf"),
     on_generation: Callable[[dict], None] | None = None,
+    resume: dict | None = None,
+    checkpoint: Callable[[dict], None] | None = None,
 ):
     """Evolve ``population`` (an N x ... tensor) for up to ``ngen`` generations.
 
@@ -73,7 +75,9 @@ def ea_mu_plus_lambda(
             population = survive(population + children, mu)        # the mu fittest live on
             record statistics; stop once the best fitness reaches target_fitness
 
-    ``survive`` must return mu indices into the pool (population, then children). Returns
+    ``survive`` must return mu indices into the pool (population, then children). ``checkpoint``, when
+    given, receives the loop's state after every generation (population, fitness, gen, evals, logbook,
+    seconds); passing such a state back as ``resume`` continues from it. Returns
     ``(population, fitness, logbook)``, the population sorted best first.
     """
     mu = population.shape[0]
@@ -82,16 +86,24 @@ def ea_mu_plus_lambda(
     logbook.header = ["gen", "nevals", "evals", "seconds"] + (stats.fields if stats else [])
     start = time.perf_counter()
 
-    population = population.clone()  # survivors are written over it in place
-    fitness = toolbox.evaluate(population)
-    evals = mu
-    _record(logbook, 0, mu, evals, start, fitness, stats, halloffame, population, on_generation)
+    if resume is None:
+        population = population.clone()  # survivors are written over it in place
+        fitness = toolbox.evaluate(population)
+        evals, first_gen = mu, 1
+        _record(logbook, 0, mu, evals, start, fitness, stats, halloffame, population, on_generation)
+    else:
+        population, fitness = resume["population"].clone(), resume["fitness"].clone()
+        evals, first_gen, start = resume["evals"], resume["gen"] + 1, start - resume["seconds"]
+        for row in resume["logbook"]:
+            logbook.record(**row)
+        if halloffame is not None:
+            _remember(halloffame, population, fitness)
 
-    for gen in range(1, ngen + 1):
+    for gen in range(first_gen, ngen + 1):
         if fitness.max().item() >= target_fitness:
             break
         chosen = toolbox.select(fitness, lambda_)
-        children, changed = _vary(population[chosen], toolbox, cxpb, mutpb, generator)
+        children, changed = vary(population[chosen], toolbox, cxpb, mutpb, generator)
         child_fitness = fitness[chosen]
         invalid = changed.nonzero().squeeze(1)
         if len(invalid) == lambda_:
@@ -103,12 +115,15 @@ def ea_mu_plus_lambda(
         survivors = toolbox.survive(torch.cat([fitness, child_fitness]), mu)
         _replace(population, fitness, children, child_fitness, survivors)
         _record(logbook, gen, len(invalid), evals, start, fitness, stats, halloffame, population, on_generation)
+        if checkpoint is not None:
+            checkpoint(dict(population=population, fitness=fitness, gen=gen, evals=evals, logbook=list(logbook),
+                            seconds=time.perf_counter() - start))
 
     order = fitness.argsort(descending=True)
     return population[order], fitness[order], logbook
 
 
-def _vary(children, toolbox, cxpb, mutpb, generator):
+def vary(children, toolbox, cxpb, mutpb, generator=None):
     """varAnd over a tensor: mate pairs (2i, 2i + 1) with probability cxpb, then mutate each child with
     probability mutpb. Returns the children and which of them changed.
 
@@ -145,11 +160,15 @@ def _replace(population, fitness, children, child_fitness, survivors):
     fitness[slots] = child_fitness[newcomers]
 
 
+def _remember(halloffame, population, fitness):
+    order = fitness.topk(min(halloffame.maxsize, len(fitness))).indices.tolist()
+    values = fitness.tolist()
+    halloffame.update([Individual(population[i], values[i]) for i in order])
+
+
 def _record(logbook, gen, nevals, evals, start, fitness, stats, halloffame, population, on_generation):
     if halloffame is not None:
-        order = fitness.topk(min(halloffame.maxsize, len(fitness))).indices.tolist()
-        values = fitness.tolist()
-        halloffame.update([Individual(population[i], values[i]) for i in order])
+        _remember(halloffame, population, fitness)
     # one array in a list: numpy reduces it at once, with no per-element key calls
     record = {k: float(v) for k, v in stats.compile([fitness.cpu().numpy()]).items()} if stats else {}
     logbook.record(gen=gen, nevals=nevals, evals=evals, seconds=time.perf_counter() - start, **record)

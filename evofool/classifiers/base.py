@@ -108,25 +108,33 @@ class Classifier:
         return torch.cat(chunks) if chunks else torch.empty(0, self.num_classes, device=self.device)
 
     def class_index(self, target: int | str) -> int:
-        """Resolve a class given by index or by name (case-insensitive, also matches ', '-separated synonyms)."""
-        if isinstance(target, int) or (isinstance(target, str) and target.strip().isdigit()):
-            index = int(target)
-            if not 0 <= index < self.num_classes:
-                raise UnknownClassError(f"class index {index} is out of range 0..{self.num_classes - 1} for {self.name}")
-            return index
-        wanted = target.strip().lower()
-        lowered = [label.lower() for label in self.labels]
-        if wanted in lowered:
-            return lowered.index(wanted)
-        close = difflib.get_close_matches(wanted, lowered, n=5, cutoff=0.5)
-        close += [label for label in lowered if wanted in label and label not in close]
-        hint = ", ".join(repr(self.labels[lowered.index(c)]) for c in close[:5]) or "none; run `evofool classes`"
-        raise UnknownClassError(f"unknown class {target!r} for {self.name}; closest matches: {hint}")
+        """Resolve a class given by index or by name (case-insensitive); see :func:`find_class`."""
+        return find_class(self.labels, target, self.name)
 
     def topk(self, probs_row: torch.Tensor, k: int = 5) -> list[tuple[str, int, float]]:
         """The k most probable classes of one probability vector, as (label, index, probability)."""
         values, indices = probs_row.float().topk(min(k, self.num_classes))
         return [(self.labels[i], int(i), float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+
+
+def find_class(labels: Sequence[str], target: int | str, model: str = "the model") -> int:
+    """The index of ``target`` (an index, or a name matched case-insensitively) in ``labels``.
+
+    An unknown name raises :class:`UnknownClassError` listing the closest names.
+    """
+    if isinstance(target, int) or (isinstance(target, str) and target.strip().isdigit()):
+        index = int(target)
+        if not 0 <= index < len(labels):
+            raise UnknownClassError(f"class index {index} is out of range 0..{len(labels) - 1} for {model}")
+        return index
+    wanted = target.strip().lower()
+    lowered = [label.lower() for label in labels]
+    if wanted in lowered:
+        return lowered.index(wanted)
+    close = difflib.get_close_matches(wanted, lowered, n=5, cutoff=0.5)
+    close += [label for label in lowered if wanted in label and label not in close]
+    hint = ", ".join(repr(labels[lowered.index(c)]) for c in close[:5]) or "none; run `evofool classes`"
+    raise UnknownClassError(f"unknown class {target!r} for {model}; closest matches: {hint}")
 
 
 def _default_device() -> torch.device:

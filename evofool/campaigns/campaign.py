@@ -1,0 +1,290 @@
+"""Campaigns: many searches, run in parallel, recorded so that a crash loses nothing.
+
+A campaign is a list of jobs: one MAP-Elites run per seed, or one ``evolve`` run per (class, seed).
+Each job works in ``DIR/jobs/<id>/``, checkpoints there every few generations and on SIGINT/SIGTERM, and
+marks itself done by writing ``done.json`` last. The manifest and ``DIR/elites/`` are rebuilt from the
+done jobs, so resuming just runs what is not done (from its checkpoint when it has one).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..classifiers import load_classifier
+from ..classifiers.base import find_class
+from ..images import save_png
+from ..results import save_result
+from .checkpoint import (CorruptFileError, StopRequested, capture_rng, load_checkpoint, read_json, restore_rng,
+                         save_checkpoint, stop_on_signals, write_json)
+
+ALGORITHMS = ("map-elites", "per-class")
+BACKENDS = ("loky", "dask")
+
+
+@dataclass
+class CampaignConfig:
+    model: str
+    encoding: str = "cppn"
+    algorithm: str = "map-elites"
+    classes: list[str] | str = "all"
+    generations: int = 100
+    pop: int = 64
+    seeds: list[int] = field(default_factory=lambda: [0])
+    checkpoint_every: int = 10
+    target_confidence: float = 0.9999
+
+    def validate(self):
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}")
+        if self.pop < 2 or self.generations < 1 or not self.seeds:
+            raise ValueError("population must be at least 2, generations at least 1, and one seed given")
+
+
+def jobs_of(config: CampaignConfig, labels: list[str]) -> list[dict]:
+    """The campaign's jobs in a fixed order (their ids name their directories)."""
+    if config.algorithm == "map-elites":
+        return [dict(id=f"map-elites-seed{seed}", seed=seed) for seed in config.seeds]
+    return [dict(id=f"{index:04d}-{slug(labels[index])}-seed{seed}", seed=seed, target=index)
+            for index in resolve_classes(config, labels) for seed in config.seeds]
+
+
+def resolve_classes(config: CampaignConfig, labels: list[str]) -> list[int]:
+    if config.classes == "all":
+        return list(range(len(labels)))
+    return [find_class(labels, c, config.model) for c in config.classes]
+
+
+def slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "class"
+
+
+def run_job(job: dict, config: dict, directory: str, device: str | None = None, on_generation=None) -> str:
+    """Run one job in its own directory (in a worker process); returns 'done', 'stopped' or 'failed'.
+
+    ``on_generation`` (in-process runs only) receives each logbook row, for a progress bar."""
+    config = CampaignConfig(**config)
+    job_dir = Path(directory) / "jobs" / job["id"]
+    job_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with stop_on_signals() as stop_requested:
+            _run(job, config, job_dir, device, stop_requested, on_generation)
+        (job_dir / "error.txt").unlink(missing_ok=True)
+        write_json(job_dir / "done.json", {"id": job["id"]})
+        return "done"
+    except StopRequested:
+        return "stopped"
+    except CorruptFileError:
+        raise
+    except Exception:
+        (job_dir / "error.txt").write_text(traceback.format_exc())
+        return "failed"
+
+
+def _run(job, config, job_dir, device, stop_requested, on_generation):
+    classifier = _classifier(config.model, device)
+    generator_for_rng = torch.Generator()
+    checkpoint_file = job_dir / "checkpoint.pt"
+    resume = None
+    if checkpoint_file.exists():
+        resume = load_checkpoint(checkpoint_file)
+        restore_rng(resume["rng"], generator_for_rng)
+
+    def checkpoint(state):
+        if state["gen"] % config.checkpoint_every == 0 or stop_requested():
+            save_checkpoint(checkpoint_file, dict(state, rng=capture_rng(generator_for_rng), job=job))
+        if stop_requested():
+            raise StopRequested
+
+    if config.algorithm == "per-class":
+        from ..evolve import evolve
+
+        result = evolve(classifier, job["target"], encoding=config.encoding, pop_size=config.pop,
+                        generations=config.generations, seed=job["seed"], target_confidence=config.target_confidence,
+                        checkpoint=checkpoint, resume=resume, on_generation=on_generation)
+        save_result(result, job_dir, force=True)
+        return
+    from ..algorithms.map_elites import map_elites
+
+    classes = None if config.classes == "all" else config.classes
+    result = map_elites(classifier, config.encoding, classes, config.pop, config.generations, job["seed"],
+                        checkpoint=checkpoint, resume=resume, on_generation=on_generation)
+    cells = []
+    for k, index in enumerate(result.archive.classes):
+        save_png(result.images[k], job_dir / f"{index:04d}.png")
+        if result.genome_dicts[k] is not None:
+            write_json(job_dir / f"{index:04d}.json", result.genome_dicts[k])
+        cells.append(dict(index=index, confidence=float(result.archive.confidence[k]),
+                          generation=int(result.archive.found[k])))
+    write_json(job_dir / "cells.json", dict(cells=cells, evaluations=result.evaluations, seconds=result.seconds))
+    _write_logbook(result.logbook, job_dir / "logbook.csv")
+
+
+@functools.lru_cache(maxsize=2)
+def _classifier(model, device):
+    return load_classifier(model, device=device)
+
+
+def _write_logbook(rows, path):
+    import csv
+
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def job_status(directory: Path, job: dict) -> str:
+    job_dir = directory / "jobs" / job["id"]
+    if (job_dir / "done.json").exists():
+        read_json(job_dir / "done.json")  # a truncated marker is reported, not trusted
+        return "done"
+    if (job_dir / "error.txt").exists():
+        return "failed"
+    if (job_dir / "checkpoint.pt").exists():
+        load_checkpoint(job_dir / "checkpoint.pt")  # corrupt checkpoints are reported before any work
+        return "started"
+    return "new"
+
+
+def build_manifest(directory: Path, config: CampaignConfig, labels: list[str], jobs: list[dict]) -> dict:
+    """Best elite per class over the done jobs; copies images (and genomes) into ``elites/``."""
+    best = {}
+    for job in jobs:
+        job_dir = directory / "jobs" / job["id"]
+        if job_status(directory, job) != "done":
+            continue
+        for cell in _job_cells(job, job_dir, config):
+            if cell["index"] not in best or cell["confidence"] > best[cell["index"]]["confidence"]:
+                best[cell["index"]] = cell
+    elites_dir = directory / "elites"
+    elites_dir.mkdir(exist_ok=True)
+    elites = []
+    for index in sorted(best):
+        cell, name = best[index], f"{index:04d}_{slug(labels[index])}"
+        shutil.copyfile(cell["image"], elites_dir / f"{name}.png")
+        genome = None
+        if cell.get("genome") and Path(cell["genome"]).exists():
+            shutil.copyfile(cell["genome"], elites_dir / f"{name}.json")
+            genome = f"elites/{name}.json"
+        elites.append(dict(label=labels[index], index=index, confidence=cell["confidence"], method=cell["method"],
+                           generation=cell["generation"], seed=cell["seed"], image=f"elites/{name}.png",
+                           genome=genome))
+    return dict(model=config.model, encoding=config.encoding, algorithm=config.algorithm,
+                jobs_done=sum(job_status(directory, j) == "done" for j in jobs), jobs_total=len(jobs), elites=elites)
+
+
+def _job_cells(job, job_dir, config):
+    method = f"{config.algorithm}/{config.encoding}"
+    if config.algorithm == "per-class":
+        result = read_json(job_dir / "result.json")
+        genome = job_dir / "best.json"
+        return [dict(index=job["target"], confidence=result["confidence"], generation=result["generations"],
+                     seed=job["seed"], method=method, image=job_dir / "best.png", genome=genome)]
+    cells = read_json(job_dir / "cells.json")["cells"]
+    return [dict(cell, seed=job["seed"], method=method, image=job_dir / f"{cell['index']:04d}.png",
+                 genome=job_dir / f"{cell['index']:04d}.json") for cell in cells]
+
+
+def campaign_labels(config: CampaignConfig) -> list[str]:
+    return _classifier(config.model, "cpu").labels
+
+
+def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False) -> Path:
+    """Create the campaign directory and campaign.json; refuses an existing campaign without ``force``."""
+    config.validate()
+    out = Path(out)
+    if (out / "campaign.json").exists() and not force:
+        raise FileExistsError(f"{out} already holds a campaign; pass --resume {out} to continue it or --force")
+    labels = campaign_labels(config)
+    resolve_classes(config, labels)  # unknown class names fail here, before anything is written
+    if force and out.exists():
+        shutil.rmtree(out / "jobs", ignore_errors=True)
+        shutil.rmtree(out / "elites", ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "campaign.json", asdict(config))
+    return out
+
+
+def load_campaign(out: str | Path) -> CampaignConfig:
+    out = Path(out)
+    if not (out / "campaign.json").exists():
+        raise FileNotFoundError(f"{out} holds no campaign.json: nothing to resume")
+    return CampaignConfig(**read_json(out / "campaign.json"))
+
+
+def run_campaign(config: CampaignConfig, out: str | Path, jobs: int = 1, backend: str = "loky",
+                 scheduler: str | None = None, on_job=None, on_generation=None) -> dict:
+    """Run every job that is not done, then write manifest.json and logbook.csv; returns the manifest.
+
+    With ``jobs=1`` and the loky backend the jobs run in this process (``on_generation`` then sees every
+    generation); otherwise through joblib, on loky workers or on a Dask cluster (``scheduler`` address,
+    or a local one). A stop request (SIGINT/SIGTERM) ends the campaign after the manifest is written.
+    """
+    from joblib import Parallel, delayed, parallel_config
+
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    out = Path(out)
+    if (out / "manifest.json").exists():
+        read_json(out / "manifest.json")  # a corrupt manifest is reported, not silently rebuilt
+    labels = campaign_labels(config)
+    all_jobs = jobs_of(config, labels)
+    pending = [job for job in all_jobs if job_status(out, job) != "done"]
+    devices = _devices()
+    arguments = [(job, asdict(config), str(out), devices[i % len(devices)] if devices else None)
+                 for i, job in enumerate(pending)]
+    statuses = []
+    try:
+        if backend == "dask":
+            from dask.distributed import Client
+
+            client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs)
+            with client, parallel_config(backend="dask"):
+                _collect(Parallel(n_jobs=-1, return_as="generator_unordered")(
+                    delayed(run_job)(*a) for a in arguments), statuses, on_job)
+        elif jobs == 1:
+            _collect((run_job(*a, on_generation=on_generation) for a in arguments), statuses, on_job)
+        else:
+            _collect(Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
+                delayed(run_job)(*a) for a in arguments), statuses, on_job)
+    finally:
+        manifest = build_manifest(out, config, labels, all_jobs)
+        manifest["failed"] = sum(s == "failed" for s in statuses)
+        write_json(out / "manifest.json", manifest)
+        _merge_logbooks(out, all_jobs)
+    return manifest
+
+
+def _collect(results, statuses, on_job):
+    for status in results:
+        statuses.append(status)
+        if on_job:
+            on_job(status)
+        if status == "stopped":
+            raise StopRequested
+
+
+def _devices() -> list[str]:
+    """One GPU per job, round robin, on hosts with several GPUs; otherwise each job uses the default."""
+    count = torch.cuda.device_count()
+    return [f"cuda:{i}" for i in range(count)] if count > 1 else []
+
+
+def _merge_logbooks(out: Path, jobs: list[dict]) -> None:
+    import csv
+
+    rows = []
+    for job in jobs:
+        path = out / "jobs" / job["id"] / "logbook.csv"
+        if path.exists():
+            with open(path) as f:
+                rows += [dict(job=job["id"], **row) for row in csv.DictReader(f)]
+    if rows:
+        _write_logbook(rows, out / "logbook.csv")

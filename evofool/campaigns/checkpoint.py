@@ -1,0 +1,118 @@
+"""Checkpoints that survive crashes: safe formats, atomic writes, every RNG state, graceful stops.
+
+A checkpoint is a dict of tensors, numbers, strings, lists and dicts written with ``torch.save`` and read
+with ``torch.load(weights_only=True)``, so loading one never runs code. Files are written to a temporary
+name, fsynced and renamed over the old one: a crash leaves either the previous checkpoint or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+class CorruptFileError(RuntimeError):
+    """A checkpoint, manifest or job record that cannot be read; the message names the file."""
+
+
+class StopRequested(Exception):
+    """SIGINT or SIGTERM arrived; the work saved a checkpoint and stopped."""
+
+
+def _atomic_write(path: Path, write) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    _atomic_write(Path(path), lambda f: torch.save(state, f))
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # truncated zip, bad pickle opcodes, wrong types: all mean "corrupt"
+        raise CorruptFileError(f"checkpoint {path} is corrupt or truncated ({type(error).__name__}: {error}); "
+                               f"delete it to restart that job from scratch") from None
+
+
+def write_json(path: str | Path, data) -> None:
+    _atomic_write(Path(path), lambda f: f.write((json.dumps(data, indent=2) + "\n").encode()))
+
+
+def read_json(path: str | Path):
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CorruptFileError(f"{path} is corrupt: {error}") from None
+
+
+def capture_rng(generator: torch.Generator) -> dict:
+    """Every random state a run may touch: its own generator, torch (CPU and CUDA), Python and NumPy."""
+    version, internal, gauss = random.getstate()
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    return dict(
+        generator=generator.get_state(),
+        torch_cpu=torch.get_rng_state(),
+        torch_cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        python=[version, list(internal), gauss],
+        numpy=[kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached],
+    )
+
+
+def restore_rng(state: dict, generator: torch.Generator) -> None:
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_cpu"])
+    if state["torch_cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["torch_cuda"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, position, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
+
+
+@contextmanager
+def stop_on_signals():
+    """While active, SIGINT and SIGTERM set a flag instead of killing; ``requested()`` reads it.
+
+    Long loops call it between generations, save a checkpoint and raise :class:`StopRequested`.
+    """
+    flag = {"stop": False}
+    handlers = {}
+
+    def handle(signum, frame):
+        flag["stop"] = True
+
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            handlers[sig] = signal.signal(sig, handle)
+    except ValueError:  # not the main thread: no handlers, no graceful stop
+        pass
+    try:
+        yield lambda: flag["stop"]
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
