@@ -1,0 +1,151 @@
+"""Campaigns: MAP-Elites fills every class, checkpoints resume exactly, crashes and corruption lose nothing."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import evofool
+from evofool.algorithms.map_elites import map_elites
+from evofool.campaigns import CampaignConfig, CorruptFileError, run_campaign, start_campaign
+from evofool.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def test_map_elites_keeps_one_improving_elite_per_class(lenet):
+    rows = []
+    result = map_elites(lenet, "direct", pop_size=32, generations=15, seed=0, on_generation=rows.append)
+    assert result.images.shape == (10, 1, 28, 28)
+    assert [row["filled"] for row in rows] == [10.0] * 16
+    medians = [row["median"] for row in rows]
+    assert medians == sorted(medians) and medians[-1] > medians[0]  # elites are only ever replaced by better
+    scores = lenet.probs(result.images)
+    assert torch.allclose(scores.diagonal(), result.archive.confidence, atol=1e-4)  # each cell is its class's elite
+
+
+def _stop_at(gen, saved):
+    def checkpoint(state):
+        if state["gen"] == gen:
+            saved.update({k: (v.clone() if torch.is_tensor(v) else v) for k, v in state.items()})
+    return checkpoint
+
+
+def test_evolve_resumed_from_a_checkpoint_ends_where_an_unbroken_run_ends(lenet):
+    whole = evofool.evolve(lenet, "Coat", pop_size=16, generations=12, seed=4, target_confidence=None)
+    saved = {}
+    evofool.evolve(lenet, "Coat", pop_size=16, generations=5, seed=4, target_confidence=None,
+                   checkpoint=_stop_at(5, saved))
+    resumed = evofool.evolve(lenet, "Coat", pop_size=16, generations=12, seed=4, target_confidence=None, resume=saved)
+    assert torch.equal(whole.image, resumed.image) and whole.confidence == resumed.confidence
+    assert [r["best"] for r in whole.logbook] == [r["best"] for r in resumed.logbook]
+
+
+def test_map_elites_resumed_from_a_checkpoint_ends_where_an_unbroken_run_ends(lenet):
+    whole = map_elites(lenet, "cppn", pop_size=16, generations=8, seed=2)
+    saved = {}
+    map_elites(lenet, "cppn", pop_size=16, generations=3, seed=2, checkpoint=_stop_at(3, saved))
+    resumed = map_elites(lenet, "cppn", pop_size=16, generations=8, seed=2, resume=saved)
+    assert torch.equal(whole.archive.confidence, resumed.archive.confidence)
+    assert torch.equal(whole.images, resumed.images)
+
+
+def _config(**changes):
+    base = dict(model="lenet_fmnist", encoding="direct", algorithm="per-class", classes=["Bag", "Sandal", "Coat"],
+                generations=40, pop=16, seeds=[0], checkpoint_every=2)
+    return CampaignConfig(**{**base, **changes})
+
+
+def _manifest(path):
+    return json.loads((path / "manifest.json").read_text())
+
+
+def test_corrupt_checkpoint_is_reported_by_name_and_kept(tmp_path, capsys):
+    out = start_campaign(_config(), tmp_path / "c")
+    job_dir = out / "jobs" / "0008-bag-seed0"
+    job_dir.mkdir(parents=True)
+    (job_dir / "checkpoint.pt").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(CorruptFileError, match="checkpoint.pt"):
+        run_campaign(_config(), out)
+    assert main(["campaign", "--resume", str(out)]) == 1
+    assert "0008-bag-seed0/checkpoint.pt" in capsys.readouterr().err
+    assert (job_dir / "checkpoint.pt").read_bytes() == b"PK\x03\x04 truncated"
+
+
+def test_corrupt_manifest_is_reported_not_rebuilt(tmp_path):
+    out = start_campaign(_config(classes=["Bag"]), tmp_path / "c")
+    (out / "manifest.json").write_text('{"elites": [')
+    with pytest.raises(CorruptFileError, match="manifest.json"):
+        run_campaign(_config(classes=["Bag"]), out)
+    assert (out / "manifest.json").read_text() == '{"elites": ['
+
+
+def test_existing_campaign_needs_force(tmp_path, capsys):
+    args = ["campaign", "--model", "lenet_fmnist", "--encoding", "direct", "--classes", "Bag", "--generations", "2",
+            "--pop", "8", "--out", str(tmp_path / "c")]
+    assert main(args) == 0
+    assert main(args) == 1 and "--resume" in capsys.readouterr().err
+    assert main(args + ["--force"]) == 0
+
+
+def _campaign_cli(out, *extra):
+    return [sys.executable, "-m", "evofool.cli", "campaign", "--model", "lenet_fmnist", "--encoding", "cppn",
+            "--algorithm", "per-class", "--classes", "Bag,Sandal,Coat,Shirt", "--generations", "50", "--pop", "16",
+            "--checkpoint-every", "3", "--out", str(out), *extra]
+
+
+def _wait_for(path, timeout=60):
+    deadline = time.time() + timeout
+    while not path.exists() and time.time() < deadline:
+        time.sleep(0.02)
+    return time.time()
+
+
+def test_campaign_killed_at_a_random_moment_resumes_to_the_same_manifest(tmp_path):
+    reference = tmp_path / "reference"
+    process = subprocess.Popen(_campaign_cli(reference), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = _wait_for(reference / "campaign.json")
+    assert process.wait() == 0
+    duration = time.time() - started
+
+    crashed = tmp_path / "crashed"
+    process = subprocess.Popen(_campaign_cli(crashed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(crashed / "campaign.json")
+    time.sleep(random.uniform(0, duration))
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = {p.parent.name for p in crashed.glob("jobs/*/done.json")}
+    subprocess.run([sys.executable, "-m", "evofool.cli", "campaign", "--resume", str(crashed)], check=True,
+                   capture_output=True)
+    assert done_before <= {p.parent.name for p in crashed.glob("jobs/*/done.json")}
+    assert _manifest(crashed) == _manifest(reference)
+
+
+def test_sigterm_stops_with_a_checkpoint_and_resume_finishes(tmp_path):
+    out = tmp_path / "stopped"
+    process = subprocess.Popen(_campaign_cli(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not list(out.glob("jobs/*/checkpoint.pt")) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "--resume" in err
+    assert list(out.glob("jobs/*/checkpoint.pt"))
+    assert main(["campaign", "--resume", str(out)]) == 0
+    assert _manifest(out)["jobs_done"] == 4
+
+
+def test_dask_cluster_runs_the_same_campaign_as_loky(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    config = _config(classes=["Bag", "Trouser"], generations=10)
+    run_campaign(config, start_campaign(config, tmp_path / "loky"), jobs=2, backend="loky")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        run_campaign(config, start_campaign(config, tmp_path / "dask"), backend="dask", scheduler=cluster.scheduler_address)
+    assert _manifest(tmp_path / "dask") == _manifest(tmp_path / "loky")
