@@ -44,9 +44,11 @@ class MapElitesResult:
 
 
 def archive_statistics() -> tools.Statistics:
-    """Filled cells and the minimum, median and maximum elite confidence (compiled over one array)."""
+    """Filled cells, cells at 0.99 or more, and the minimum, median and maximum elite confidence
+    (compiled over a one-element list holding the confidence array)."""
     stats = tools.Statistics()
     stats.register("filled", lambda values: int(np.sum(np.asarray(values) > 0)))
+    stats.register("at_0_99", lambda values: int(np.sum(np.asarray(values) >= 0.99)))
     stats.register("min", np.min)
     stats.register("median", np.median)
     stats.register("max", np.max)
