@@ -84,7 +84,7 @@ def _print_top5(classifier, probs):
 
 
 def cmd_fit(args):
-    from .encodings.cppn.fit import fit_picture
+    from .encodings.cppn.fit import fit_picture, save_fit
 
     out = check_writable(args.out, args.force, marker="fit.json")
     picture = load_image(args.image, args.channels)
@@ -93,13 +93,8 @@ def cmd_fit(args):
         size = [max(1, round(side * scale)) for side in picture.shape[1:]]
         picture = torch.nn.functional.interpolate(picture[None], size=size, mode="area")[0]
     result = fit_picture(picture, args.layers, args.width, args.epochs, seed=args.seed)
-    out.mkdir(parents=True, exist_ok=True)
-    save_png(result.image, out / "fitted.png")
-    (out / "genome.json").write_text(json.dumps(result.genome, indent=1) + "\n")
-    save_gif(result.frames, out / "learning.gif")
-    summary = dict(image=str(args.image), layers=args.layers, width=args.width, epochs=args.epochs,
-                   size=list(picture.shape), psnr=result.psnr, seconds=result.seconds, seed=args.seed)
-    (out / "fit.json").write_text(json.dumps(summary, indent=2) + "\n")
+    save_fit(result, out, dict(image=str(args.image), layers=args.layers, width=args.width, epochs=args.epochs,
+                               size=list(picture.shape), seed=args.seed))
     print(f"PSNR {result.psnr:.2f} dB after {args.epochs} epochs ({result.seconds:.1f} s) -> {out}/genome.json")
 
 
@@ -159,7 +154,7 @@ def _shallow_dream(args, classifier):
 
 
 def _deepdream(args):
-    from .dreams import deepdream, zoom
+    from .dreams import deepdream_zoom
 
     if not (args.layer and args.from_image):
         raise ValueError("DeepDream needs both --layer and --from")
@@ -172,9 +167,9 @@ def _deepdream(args):
     photo = load_image(args.from_image, classifier.input_size[0])
     settings = dict(layer=args.layer, octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
                     step_size=args.step_size, jitter=args.jitter, seed=args.seed)
-    frames = [deepdream(classifier, photo, **settings)]
-    for _ in tqdm_range(args.zoom_frames, "zoom frames"):
-        frames.append(deepdream(classifier, zoom(frames[-1], args.zoom), **settings))
+    with _progress(args.zoom_frames, "zoom frames", unit="frame") as bar:
+        frames = deepdream_zoom(classifier, photo, args.zoom_frames, args.zoom, on_frame=lambda k: bar.bar.update(1),
+                                **settings)
     out.mkdir(parents=True, exist_ok=True)
     save_png(frames[0], out / "dream.png")
     if args.zoom_frames:
@@ -265,12 +260,6 @@ def cmd_gallery(args):
 
     sheet, page = write_gallery(args.directory)
     print(f"{sheet}\n{page}")
-
-
-def tqdm_range(n, description):
-    from tqdm import trange
-
-    return trange(n, desc=description, file=sys.stderr, disable=None)
 
 
 class _progress:

@@ -93,6 +93,18 @@ def _step(classifier, image, layer, step_size, jitter, generator):
     return torch.roll(shifted, (-dy, -dx), dims=(-2, -1)).clamp(0, 1)
 
 
+def deepdream_zoom(classifier: Classifier, photo: torch.Tensor, frames: int, amount: float, on_frame=None,
+                   **settings) -> list[torch.Tensor]:
+    """The dreamed photo, then ``frames`` more: each the previous one zoomed in by ``amount`` and dreamed again."""
+    zoom(photo, amount)  # refuse a bad amount before any work
+    images = [deepdream(classifier, photo, **settings)]
+    for _ in range(frames):
+        images.append(deepdream(classifier, zoom(images[-1], amount), **settings))
+        if on_frame is not None:
+            on_frame(len(images) - 1)
+    return images
+
+
 def zoom(image: torch.Tensor, amount: float) -> torch.Tensor:
     """Crop ``amount`` (a fraction in (0, 1)) off the borders and scale back up: the next frame's start."""
     if not 0 < amount < 1:

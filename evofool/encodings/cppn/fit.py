@@ -29,6 +29,22 @@ class FitResult:
     frames: list[torch.Tensor] = field(default_factory=list)
 
 
+def save_fit(result: FitResult, out, summary: dict) -> None:
+    """fitted.png, genome.json, learning.gif and fit.json (``summary`` plus PSNR and seconds) in ``out``."""
+    import json
+    from pathlib import Path
+
+    from ...images import save_gif, save_png
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_png(result.image, out / "fitted.png")
+    (out / "genome.json").write_text(json.dumps(result.genome, indent=1) + "\n")
+    if result.frames:
+        save_gif(result.frames, out / "learning.gif")
+    (out / "fit.json").write_text(json.dumps(dict(summary, psnr=result.psnr, seconds=result.seconds), indent=2) + "\n")
+
+
 def coordinate_mlp(layers: int, width: int, channels: int) -> nn.Sequential:
     """Inputs (x, y, d) -> ``layers`` x Linear+ReLU of ``width`` units -> Linear to ``channels`` (biases on)."""
     modules, size = [], len(INPUTS) - 1
