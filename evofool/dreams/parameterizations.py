@@ -28,7 +28,7 @@ def fourier(channels: int, height: int, width: int, generator: torch.Generator, 
     fx = torch.fft.rfftfreq(width, device=device)[None, :]
     frequency = (fx * fx + fy * fy).sqrt().clamp_min(1.0 / max(height, width))
     weights = (1.0 / frequency**decay) * (max(height, width) ** 0.5)
-    spectrum = torch.randn(channels, *frequency.shape, 2, generator=generator, device=device) * scale
+    spectrum = (torch.randn(channels, *frequency.shape, 2, generator=generator) * scale).to(device)
     spectrum.requires_grad_(True)
 
     def image_fn():
