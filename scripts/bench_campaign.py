@@ -35,9 +35,10 @@ def bench_lenet(out, generations, pop):
 
 def bench_imagenet(minutes, pop):
     classifier = evofool.load_classifier("efficientnet_lite0")
+    map_elites(classifier, "cppn", pop_size=pop, generations=1, seed=0)  # warm-up: first calls are slow
     calibration = time.perf_counter()
-    map_elites(classifier, "cppn", pop_size=pop, generations=2, seed=0)
-    seconds_per_generation = (time.perf_counter() - calibration) / 3
+    map_elites(classifier, "cppn", pop_size=pop, generations=4, seed=0)
+    seconds_per_generation = (time.perf_counter() - calibration) / 5
     generations = max(1, int(minutes * 60 / seconds_per_generation))
     rows = []
     result = map_elites(classifier, "cppn", pop_size=pop, generations=generations, seed=0, on_generation=rows.append)
