@@ -1,7 +1,6 @@
 """Campaigns: MAP-Elites fills every class, checkpoints resume exactly, crashes and corruption lose nothing."""
 
 import json
-import os
 import random
 import signal
 import subprocess

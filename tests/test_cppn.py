@@ -1,7 +1,6 @@
 """CPPN genomes: the batched renderer agrees with a plain one, mutations keep genomes valid, files round-trip."""
 
 import json
-import math
 
 import pytest
 import torch

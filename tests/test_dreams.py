@@ -10,6 +10,8 @@ from evofool.dreams import deepdream, dream, layer_names, perceptron_dream, zoom
 from evofool.dreams.deepdream import layer_activation
 from evofool.images import load_image, save_png
 
+RESULT_FIELDS = {"confidence", "top5", "generations", "evaluations", "seconds", "milestones", "config"}  # evolve's
+
 
 def test_class_dream_fools_lenet_fast_and_counts_its_passes(lenet):
     result = dream(lenet, "Coat", steps=200, seed=0)
@@ -40,7 +42,7 @@ def test_dream_cli_writes_a_result_in_the_evolve_schema(tmp_path):
     assert main(["dream", "--model", "lenet_fmnist", "--target", "Sneaker", "--steps", "100", "--out", str(out)]) == 0
     result = json.loads((out / "result.json").read_text())
     assert result["method"] == "gradient" and result["target"] == "Sneaker"
-    assert {"confidence", "top5", "generations", "evaluations", "seconds", "milestones", "config"} <= set(result)
+    assert RESULT_FIELDS <= set(result)
     from evofool import load_classifier
 
     reloaded = load_classifier("lenet_fmnist").probs(load_image(out / "dream.png", 1)[None])[0, 7].item()

@@ -5,7 +5,6 @@ Every piece of text that comes from a manifest is HTML-escaped (and JSON-encoded
 
 from __future__ import annotations
 
-import json
 from html import escape
 
 _PAGE = """<!DOCTYPE html>

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .genome import INPUTS
-from .io import output_names
+from .io import FORMAT, output_names
 from .render import coordinate_grid
 
 
@@ -107,5 +107,5 @@ def mlp_to_genome(model: nn.Sequential, channels: int) -> dict:
             connections += [{"from": src, "to": name, "weight": w} for src, w in zip(sources, weight[k])]
             connections.append({"from": "bias", "to": name, "weight": bias[k]})
         sources = names
-    return {"format": "evofool-cppn/1", "color_mode": "rgb", "inputs": list(INPUTS),
+    return {"format": FORMAT, "color_mode": "rgb", "inputs": list(INPUTS),
             "outputs": output_names(channels), "nodes": nodes, "connections": connections}
