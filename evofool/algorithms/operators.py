@@ -94,15 +94,16 @@ def mut_polynomial_bounded(genes, eta: float, indpb: float, low: float = 0.0, up
         sites = sites[where.reshape(-1)[sites]]
     out = genes.clone()
     flat = out.view(-1)
-    x = flat[sites]
-    flat[sites] = polynomial_step(x, _uniform(x, generator), eta, low, up)
+    x = flat.take(sites)
+    flat.index_put_((sites,), polynomial_step(x, _uniform(x, generator), eta, low, up))
     return out, _rows_touched(sites, n, length)
 
 
 def _rows_touched(sites: torch.Tensor, n: int, length: int) -> torch.Tensor:
-    changed = torch.zeros(n, dtype=torch.bool, device=sites.device)
-    changed[sites // length] = True
-    return changed
+    """Which of n rows of ``length`` cells hold at least one of the ascending flat indices ``sites``."""
+    bounds = torch.arange(n + 1, device=sites.device) * length
+    counts = torch.searchsorted(sites, bounds).diff()
+    return counts > 0
 
 
 def cx_uniform(first, second, indpb: float = 0.5, generator=None):
