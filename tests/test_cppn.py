@@ -119,3 +119,14 @@ def test_hls_colours_match_colorsys():
     ours = hls_to_rgb(hls[0][None], hls[1][None], hls[2][None])[0]
     theirs = torch.tensor([colorsys.hls_to_rgb(*hls[:, k].tolist()) for k in range(50)], dtype=torch.float64).T
     assert torch.allclose(ours, theirs, atol=1e-9)
+
+
+def test_rendering_ignores_whatever_memory_held_before():
+    """Genomes with fewer hidden nodes than the largest leave rows unwritten; they must not leak NaN."""
+    encoding, population = evolved_population(n=16, rounds=25)
+    counts = encoding.layout.hidden_counts(population)
+    assert counts.min() < counts.max()
+    poison = torch.full((1 << 22,), float("nan"))  # fill the allocator's free memory with NaN, then free it
+    del poison
+    images = encoding.render(population, (32, 32))
+    assert torch.isfinite(images).all()

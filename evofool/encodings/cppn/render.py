@@ -65,7 +65,9 @@ def _render_chunk(population, layout, grid, color_mode):
     weight, activation = parts["weight"][by_size], parts["activation"][by_size]
     rows = torch.arange(n, device=device)
 
-    values = torch.empty(n, n_in + depth, grid.shape[1], device=device)
+    # zeros, not empty: genomes with fewer hidden nodes leave their later rows unwritten, and those rows
+    # meet zero weights (0 * NaN from uninitialized memory would still be NaN)
+    values = torch.zeros(n, n_in + depth, grid.shape[1], device=device)
     values[:, :n_in] = grid
     for t in range(depth):
         m = sum(1 for count in active if count > t)  # genomes that have a hidden node at position t
