@@ -78,9 +78,14 @@ def save_result(result: EvolutionResult, out: str | Path, force: bool = False, i
     if result.genome_dict is not None:
         (out / "best.json").write_text(json.dumps(result.genome_dict, indent=1) + "\n")
     if result.logbook:
-        with open(out / "logbook.csv", "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(result.logbook[0]))
-            writer.writeheader()
-            writer.writerows(result.logbook)
+        write_logbook(result.logbook, out / "logbook.csv")
     (out / "result.json").write_text(json.dumps(result.summary(), indent=2) + "\n")
     return out
+
+
+def write_logbook(rows: list[dict], path: str | Path) -> None:
+    """A logbook (list of dicts with the same keys) as CSV."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

@@ -20,7 +20,7 @@ import torch
 from ..classifiers import load_classifier
 from ..classifiers.base import find_class
 from ..images import save_png
-from ..results import save_result
+from ..results import save_result, write_logbook
 from .checkpoint import (CorruptFileError, StopRequested, capture_rng, load_checkpoint, read_json, restore_rng,
                          save_checkpoint, stop_on_signals, write_json)
 
@@ -123,21 +123,12 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
         cells.append(dict(index=index, confidence=float(result.archive.confidence[k]),
                           generation=int(result.archive.found[k])))
     write_json(job_dir / "cells.json", dict(cells=cells, evaluations=result.evaluations, seconds=result.seconds))
-    _write_logbook(result.logbook, job_dir / "logbook.csv")
+    write_logbook(result.logbook, job_dir / "logbook.csv")
 
 
 @functools.lru_cache(maxsize=2)
 def _classifier(model, device):
     return load_classifier(model, device=device)
-
-
-def _write_logbook(rows, path):
-    import csv
-
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def job_status(directory: Path, job: dict) -> str:
@@ -287,4 +278,4 @@ def _merge_logbooks(out: Path, jobs: list[dict]) -> None:
             with open(path) as f:
                 rows += [dict(job=job["id"], **row) for row in csv.DictReader(f)]
     if rows:
-        _write_logbook(rows, out / "logbook.csv")
+        write_logbook(rows, out / "logbook.csv")
