@@ -198,6 +198,7 @@ def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False)
     if force and out.exists():
         shutil.rmtree(out / "jobs", ignore_errors=True)
         shutil.rmtree(out / "elites", ignore_errors=True)
+        (out / "manifest.json").unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "campaign.json", asdict(config))
     return out
