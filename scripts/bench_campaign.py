@@ -17,6 +17,7 @@ import evofool
 from evofool.algorithms.map_elites import map_elites
 from evofool.campaigns import CampaignConfig, run_campaign, start_campaign
 from evofool.gallery import write_gallery
+from evofool.campaigns.checkpoint import write_json
 
 
 def bench_lenet(out, generations, pop):
@@ -61,8 +62,7 @@ def main():
         report["lenet_fmnist"] = bench_lenet("results/sample-gallery", generations=300, pop=64)
     if "imagenet" in args.parts:
         report["efficientnet_lite0"] = bench_imagenet(args.imagenet_minutes, pop=64)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
+    write_json(args.out, report)
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in report.items()}, indent=2))
 
 

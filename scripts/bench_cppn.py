@@ -15,6 +15,7 @@ import torch
 import evofool
 from evofool.algorithms.ga import ea_mu_plus_lambda
 from evofool.encodings import make_encoding
+from evofool.campaigns.checkpoint import write_json
 
 IMAGENET_CLASSES = ["king penguin", "starfish", "goldfish", "monarch", "jellyfish",
                     "baseball", "electric guitar", "school bus", "pizza", "volcano"]
@@ -108,9 +109,7 @@ def main():
     if "imagenet" in args.parts:
         report["efficientnet_lite0"] = bench_imagenet(IMAGENET_CLASSES, args.imagenet_pop,
                                                       args.imagenet_generations, seed=0)
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
+    write_json(args.out, report)
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("runs", "classes")} for k, v in report.items()}, indent=2))
 
 

@@ -7,10 +7,10 @@ Records generations, evaluations and seconds to 0.99 and 0.9999 per run, and the
 
 import argparse
 import json
-import os
 import statistics
 
 import evofool
+from evofool.campaigns.checkpoint import write_json
 
 
 def main():
@@ -49,9 +49,7 @@ def main():
     )
     report = dict(model=args.model, encoding="direct", pop=args.pop, generation_budget=args.generations,
                   seeds=args.seeds, summary=summary, runs=runs)
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
+    write_json(args.out, report)
     print(json.dumps(summary, indent=2))
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 
 import torch
+from evofool.campaigns.checkpoint import write_json
 
 CASES = {"lenet_fmnist": dict(pop=256, target="Bag"), "efficientnet_lite0": dict(pop=32, target="king penguin")}
 
@@ -118,9 +119,7 @@ def main():
         ],
         malloc=malloc_effect(args.repeats),
     )
-    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(report, f, indent=2)
+    write_json(args.out, report)
     print(json.dumps(report, indent=2))
 
 
