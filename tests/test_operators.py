@@ -16,7 +16,7 @@ def test_polynomial_mutation_keeps_genes_in_bounds():
     genes = torch.rand(64, 3, 16, 16, generator=torch.Generator().manual_seed(0))
     genes[0] = 0.0
     genes[1] = 1.0
-    mutated, changed = mut_polynomial_bounded(genes, eta=1.0, indpb=0.5, generator=torch.Generator().manual_seed(1))
+    mutated, changed = mut_polynomial_bounded(genes.clone(), eta=1.0, indpb=0.5, generator=torch.Generator().manual_seed(1))
     assert mutated.shape == genes.shape
     assert mutated.min() >= 0.0 and mutated.max() <= 1.0
     assert changed.all()
@@ -25,7 +25,7 @@ def test_polynomial_mutation_keeps_genes_in_bounds():
 
 def test_polynomial_mutation_touches_the_expected_share_of_genes():
     genes = torch.full((200, 1000), 0.5)
-    mutated, _ = mut_polynomial_bounded(genes, eta=15.0, indpb=0.1, generator=torch.Generator().manual_seed(0))
+    mutated, _ = mut_polynomial_bounded(genes.clone(), eta=15.0, indpb=0.1, generator=torch.Generator().manual_seed(0))
     share = (mutated != genes).float().mean().item()
     assert 0.095 < share < 0.105
 
@@ -61,10 +61,24 @@ def test_sbx_matches_deap_distribution_and_bounds():
 def test_uniform_crossover_only_swaps_genes():
     g = torch.Generator().manual_seed(0)
     first, second = torch.zeros(10, 500), torch.ones(10, 500)
-    a, b, changed = cx_uniform(first, second, indpb=0.3, generator=g)
+    a, b, changed = cx_uniform(first.clone(), second.clone(), indpb=0.3, generator=g)
     assert torch.equal(a + b, torch.ones(10, 500))
     assert 0.25 < a.mean() < 0.35
     assert changed.all()
+
+
+def test_variation_changes_contiguous_genes_in_place_as_deap_does():
+    g = torch.Generator().manual_seed(0)
+    genes = torch.rand(8, 100, generator=g)
+    mutated, _ = mut_polynomial_bounded(genes, eta=15.0, indpb=0.5, generator=g)
+    assert mutated is genes
+    pairs = torch.rand(8, 100, generator=g)
+    first, second = pairs[0::2], pairs[1::2]  # strided views, as the GA hands them over
+    a, b, _ = cx_uniform(first, second, generator=g)
+    assert a is first and b is second
+    before = pairs.clone()
+    a, b, _ = cx_simulated_binary_bounded(first, second, eta=10.0, generator=g)
+    assert a is not first and torch.equal(pairs, before)  # strided parents: new children, parents untouched
 
 
 def test_tournament_prefers_the_fitter_and_best_sorts():

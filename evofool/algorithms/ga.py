@@ -103,8 +103,8 @@ def ea_mu_plus_lambda(
         if fitness.max().item() >= target_fitness:
             break
         chosen = toolbox.select(fitness, lambda_)
-        children, changed = vary(population[chosen], toolbox, cxpb, mutpb, generator)
-        child_fitness = fitness[chosen]
+        children, changed = vary(population.index_select(0, chosen), toolbox, cxpb, mutpb, generator)
+        child_fitness = fitness.index_select(0, chosen)
         invalid = changed.nonzero().squeeze(1)
         if len(invalid) == lambda_:
             child_fitness = toolbox.evaluate(children)
@@ -127,7 +127,9 @@ def vary(children, toolbox, cxpb, mutpb, generator=None):
     """varAnd over a tensor: mate pairs (2i, 2i + 1) with probability cxpb, then mutate each child with
     probability mutpb. Returns the children and which of them changed.
 
-    When every pair (or every child) takes part, rows are addressed by slices rather than gathered.
+    ``children`` is a fresh copy that is changed in place. Operators may change the rows they are given in
+    place and return them, as DEAP's do, or return new tensors. When every pair (or every child) takes part,
+    rows are handed over as views, so in-place operators write straight into ``children``.
     """
     n, device = children.shape[0], children.device
     changed = torch.zeros(n, dtype=torch.bool, device=device)
@@ -137,27 +139,39 @@ def vary(children, toolbox, cxpb, mutpb, generator=None):
     else:
         firsts, seconds = 2 * pairs, 2 * pairs + 1
     if len(pairs):
-        children[firsts], children[seconds], crossed = toolbox.mate(children[firsts], children[seconds])
+        crossed = _apply(toolbox.mate, children, firsts, seconds)
         changed[firsts] |= crossed
         changed[seconds] |= crossed
     mutants = (torch.rand(n, generator=generator, device=device) < mutpb).nonzero().squeeze(1)
-    rows = slice(None) if len(mutants) == n else mutants
     if len(mutants):
-        children[rows], mutated = toolbox.mutate(children[rows])
-        changed[rows] |= mutated
+        rows = slice(None) if len(mutants) == n else mutants
+        changed[rows] |= _apply(toolbox.mutate, children, rows)
     return children, changed
+
+
+def _apply(operator, children, *rows):
+    """Run a variation operator on ``children[rows]`` (one row set per argument) and write its output back,
+    unless it changed the given views in place. Returns the operator's changed-row mask."""
+    given = [children[r] if isinstance(r, slice) else children.index_select(0, r) for r in rows]
+    *outputs, changed = operator(*given)
+    for r, before, after in zip(rows, given, outputs):
+        if not isinstance(r, slice):
+            children.index_copy_(0, r, after)
+        elif after is not before:
+            children[r] = after
+    return changed
 
 
 def _replace(population, fitness, children, child_fitness, survivors):
     """Make ``survivors`` (indices into population + children) the population, in place: children that
     survive take the rows of the parents that do not, so no row is copied twice."""
     mu = population.shape[0]
-    newcomers = survivors[survivors >= mu] - mu
-    free = torch.ones(mu, dtype=torch.bool, device=population.device)
-    free[survivors[survivors < mu]] = False
-    slots = free.nonzero().squeeze(1)[: len(newcomers)]
-    population[slots] = children[newcomers]
-    fitness[slots] = child_fitness[newcomers]
+    kept = torch.zeros(mu + children.shape[0], dtype=torch.bool, device=population.device)
+    kept[survivors] = True
+    newcomers = kept[mu:].nonzero().squeeze(1)
+    slots = kept[:mu].logical_not_().nonzero().squeeze(1)  # as many parents die as children survive
+    population.index_copy_(0, slots, children.index_select(0, newcomers))
+    fitness.index_copy_(0, slots, child_fitness.index_select(0, newcomers))
 
 
 def _remember(halloffame, population, fitness):
