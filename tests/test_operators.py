@@ -8,8 +8,16 @@ import torch
 from deap import tools
 
 from evofool.algorithms.operators import (
-    cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded, sel_best, sel_tournament,
+    _power, cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded, sel_best, sel_tournament,
 )
+
+
+@pytest.mark.parametrize("exponent", [16.0, 11.0, 1.0, 1 / 16, 1 / 11, 0.5, 2.5, 1 / 256, 0.75])
+def test_fast_power_paths_agree_with_pow_and_leave_the_input_alone(exponent):
+    x = torch.rand(1000, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) + 0.01
+    before = x.clone()
+    assert torch.allclose(_power(x, exponent), x**exponent, rtol=1e-12, atol=0)
+    assert torch.equal(x, before)
 
 
 def test_polynomial_mutation_keeps_genes_in_bounds():

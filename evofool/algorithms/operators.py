@@ -9,6 +9,8 @@ scored again.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -16,13 +18,18 @@ def _uniform(like: torch.Tensor, generator: torch.Generator | None) -> torch.Ten
     return torch.rand(like.shape, generator=generator, device=like.device, dtype=like.dtype)
 
 
-_BIT_VALUES = (1 << torch.arange(8, dtype=torch.int32)).to(torch.uint8)
+_SHIFTS = 31 - torch.arange(32, dtype=torch.int32)
+_SAME_WIDTH_INT = {2: torch.int16, 4: torch.int32, 8: torch.int64}
 
 
-def random_bits(n: int, generator=None, device=None) -> torch.Tensor:
-    """n fair coin flips, 64 per random word: a generator call costs the same for 8 bits as for 64."""
+def coin_masks(n: int, generator=None, device=None) -> torch.Tensor:
+    """n fair coin flips as int32 masks, all ones (heads) or all zeros, 32 flips per random 32-bit word.
+
+    A generator call costs the same for one bit as for 64 on the CPU; each bit is shifted to the sign
+    position and spread over its word by an arithmetic right shift.
+    """
     words = torch.empty((n + 63) // 64, dtype=torch.int64, device=device).random_(-(2**63), None, generator=generator)
-    return torch.bitwise_and(words.view(torch.uint8)[:, None], _BIT_VALUES.to(words.device)).view(-1)[:n].bool()
+    return ((words.view(torch.int32)[:, None] << _SHIFTS.to(words.device)) >> 31).view(-1)[:n]
 
 
 def bernoulli_sites(rows: int, length: int, p: float, generator=None, device=None) -> torch.Tensor:
@@ -52,15 +59,22 @@ def bernoulli_sites(rows: int, length: int, p: float, generator=None, device=Non
 
 
 def _power(x: torch.Tensor, exponent: float) -> torch.Tensor:
-    """x ** exponent for x > 0; integer exponents by repeated squaring (torch.pow is slow on the CPU)."""
+    """x ** exponent for x > 0, new tensor. torch.pow, exp and log are slow on the CPU, so integer
+    exponents go by repeated squaring and roots 1 / 2^k (eta 15 gives 1 / 16) by repeated square roots."""
     if float(exponent).is_integer() and 0 < exponent <= 64:
         k, result, base = int(exponent), None, x
         while k:
             if k & 1:
-                result = base if result is None else result * base
+                result = base.clone() if result is None else result.mul_(base)
             k >>= 1
             if k:
                 base = base * base
+        return result
+    roots = math.log2(1.0 / exponent) if 0 < exponent < 1 else 0.5
+    if roots.is_integer() and roots <= 8:
+        result = x.sqrt()
+        for _ in range(int(roots) - 1):
+            result.sqrt_()
         return result
     return torch.log(x).mul_(exponent).exp_()
 
@@ -113,16 +127,21 @@ def _rows_touched(sites: torch.Tensor, n: int, length: int) -> torch.Tensor:
 def cx_uniform(first, second, indpb: float = 0.5, generator=None):
     """Uniform crossover, as ``deap.tools.cxUniform``: each gene swaps between the two parents with prob indpb.
 
-    Written as arithmetic (child = parent +- swap * difference) rather than masked selects, which are
-    several times slower on the CPU. Changes both parents in place. Returns (child 1, child 2, changed pairs).
+    Genes are swapped as bit patterns (x ^= (x ^ y) & mask), exactly and without masked selects, which
+    are several times slower on the CPU. Changes both parents in place. Returns (child 1, child 2, changed pairs).
     """
+    int_dtype = _SAME_WIDTH_INT[first.element_size()]
     if indpb == 0.5:
-        swap = random_bits(first.numel(), generator, first.device).view(first.shape)
+        swap = coin_masks(first.numel(), generator, first.device).view(first.shape).to(int_dtype)
     else:
-        swap = _uniform(first, generator) < indpb
-    delta = (second - first).mul_(swap)
-    changed = delta.reshape(delta.shape[0], -1).abs().amax(1) > 0
-    return first.add_(delta), second.sub_(delta), changed
+        swap = (_uniform(first, generator) < indpb).to(int_dtype).neg_()
+    a, b = first.view(int_dtype), second.view(int_dtype)
+    diff = (a ^ b).bitwise_and_(swap)
+    a ^= diff
+    b ^= diff
+    rows = diff.reshape(diff.shape[0], -1)
+    changed = (rows.amax(1) != 0) | (rows.amin(1) != 0)  # max/min are vectorized, any() on integers is not
+    return first, second, changed
 
 
 def cx_simulated_binary_bounded(first, second, eta: float, low: float = 0.0, up: float = 1.0, generator=None):
@@ -149,7 +168,7 @@ def cx_simulated_binary_bounded(first, second, eta: float, low: float = 0.0, up:
 
     c1 = (0.5 * (x1 + x2 - spread(1.0 + 2.0 * (x1 - low) / diff) * diff)).clamp(low, up)
     c2 = (0.5 * (x1 + x2 + spread(1.0 + 2.0 * (up - x2) / diff) * diff)).clamp(low, up)
-    flip = random_bits(len(sites), generator, first.device)  # DEAP hands the children back in random order
+    flip = coin_masks(len(sites), generator, first.device).bool()  # DEAP hands the children back in random order
     a[sites] = torch.where(flip, c2, c1)
     b[sites] = torch.where(flip, c1, c2)
     return new_first, new_second, _rows_touched(sites, n, length)
