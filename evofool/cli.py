@@ -21,6 +21,9 @@ MIN_SIZE, MAX_SIZE = 8, 8192
 
 EXIT_USAGE = 2
 
+COMPILE_HELP = ("score through torch.compile: ~1.7x faster EfficientNet-Lite0 on a CPU, after a one-off "
+                "compile of 25-50 s (cached on disk); worth it for long runs")
+
 
 def cmd_models(args):
     print(f"{'name':<20} {'data set':<20} {'classes':>7}  {'input':<11} weights")
@@ -52,6 +55,8 @@ def cmd_evolve(args):
     init = load_genome_dict(args.init) if args.init else None
     classifier = _load(args)
     target = classifier.class_index(args.target)
+    if args.compile:
+        classifier.compile(batch_size=args.pop)
     with _progress(args.generations, f"evolving {classifier.labels[target]!r}") as bar:
         result = evolve_api(
             classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,
@@ -227,7 +232,7 @@ def cmd_campaign(args):
         classes = "all" if args.classes == "all" else [c.strip() for c in args.classes.split(",")]
         config = CampaignConfig(model=args.model, encoding=args.encoding, algorithm=args.algorithm, classes=classes,
                                 generations=args.generations, pop=args.pop, seeds=args.seeds,
-                                checkpoint_every=args.checkpoint_every)
+                                checkpoint_every=args.checkpoint_every, compile=args.compile)
         out = start_campaign(config, args.out, force=args.force)
     single = config.algorithm == "map-elites" and args.jobs == 1 and args.backend == "loky"
     total = config.generations * len(config.seeds) if single else None
@@ -323,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--genome-size", type=int, help="direct encoding: evolve S x S pixels, upsampled to the input")
     p.add_argument("--init", metavar="GENOME.json", help="CPPN encoding: seed the population with this genome")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     p.add_argument("--out", required=True, help="result directory")
     p.add_argument("--force", action="store_true", help="overwrite a result already in --out")
     p.set_defaults(run=cmd_evolve)
@@ -412,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="loky", choices=("loky", "dask"))
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.1:8786")
     p.add_argument("--checkpoint-every", type=int, default=10, help="generations between checkpoints")
+    p.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     p.add_argument("--out", help="campaign directory")
     p.add_argument("--resume", metavar="DIR", help="continue the campaign in DIR")
     p.add_argument("--force", action="store_true", help="overwrite an existing campaign in --out")

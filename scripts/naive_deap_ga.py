@@ -35,20 +35,23 @@ def naive_toolbox(classifier, target_index, seed=0):
 
 
 def run_naive(classifier, target_index, pop_size, generations, seed=0, target=0.9999):
-    """eaSimple-style loop with the tutorial's bookkeeping; returns (best fitness per generation, seconds)."""
+    """eaSimple-style loop with the tutorial's bookkeeping; returns (best fitness per generation, seconds,
+    evaluations)."""
     toolbox = naive_toolbox(classifier, target_index, seed)
     start = time.perf_counter()
     population = toolbox.population(n=pop_size)
     for ind, fit in zip(population, toolbox.map(toolbox.evaluate, population)):
         ind.fitness.values = fit
     best = [max(ind.fitness.values[0] for ind in population)]
+    evaluations = len(population)
     for _ in range(generations):
         offspring = algorithms.varAnd(toolbox.select(population, len(population)), toolbox, cxpb=0.5, mutpb=0.2)
         invalid = [ind for ind in offspring if not ind.fitness.valid]
         for ind, fit in zip(invalid, toolbox.map(toolbox.evaluate, invalid)):
             ind.fitness.values = fit
+        evaluations += len(invalid)
         population[:] = offspring
         best.append(max(ind.fitness.values[0] for ind in population))
         if best[-1] >= target:
             break
-    return best, time.perf_counter() - start
+    return best, time.perf_counter() - start, evaluations

@@ -1,5 +1,8 @@
 """Loaded classifiers are the real trained models, and the scoring seam behaves as documented."""
 
+import shutil
+import warnings
+
 import pytest
 import torch
 from torch import nn
@@ -90,3 +93,34 @@ def test_torchvision_model_without_weights_says_where_they_go(monkeypatch, tmp_p
     monkeypatch.setenv("https_proxy", "http://127.0.0.1:9")  # no network: the download must fail fast
     with pytest.raises(evofool.classifiers.ModelUnavailableError, match=str(tmp_path / "checkpoints")):
         evofool.load_classifier("torchvision:resnet18")
+
+
+@pytest.mark.skipif(not (shutil.which("g++") or shutil.which("c++")), reason="inductor needs a C++ compiler on the CPU")
+def test_compiled_scoring_matches_eager_for_full_chunks_only(lenet):
+    from torch._dynamo.utils import counters
+
+    images = torch.rand(19, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    eager = lenet.probs(images)
+    compiled = evofool.load_classifier("lenet_fmnist", device="cpu").compile(batch_size=8)
+    frames_before = counters["frames"]["ok"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a fallback to eager would warn
+        probs = compiled.probs(images)  # chunks of 8, 8 (compiled graph) and 3 (eager)
+    assert counters["frames"]["ok"] > frames_before
+    assert compiled._compiled is not None
+    assert torch.allclose(probs, eager, atol=1e-5)
+
+
+def test_failed_compile_warns_and_scores_eagerly(lenet):
+    images = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    classifier = evofool.load_classifier("lenet_fmnist", device="cpu")
+    classifier.batch_size = 4
+
+    def broken(batch):
+        raise RuntimeError("no C++ compiler")
+
+    classifier._compiled = broken
+    with pytest.warns(RuntimeWarning, match="no C.. compiler"):
+        probs = classifier.probs(images)
+    assert torch.allclose(probs, lenet.probs(images))
+    assert classifier._compiled is None

@@ -39,6 +39,7 @@ class CampaignConfig:
     seeds: list[int] = field(default_factory=lambda: [0])
     checkpoint_every: int = 10
     target_confidence: float = 0.9999
+    compile: bool = False  # score through torch.compile (see Classifier.compile)
 
     def validate(self):
         if self.algorithm not in ALGORITHMS:
@@ -88,7 +89,7 @@ def run_job(job: dict, config: dict, directory: str, device: str | None = None, 
 
 
 def _run(job, config, job_dir, device, stop_requested, on_generation):
-    classifier = _classifier(config.model, device)
+    classifier = _classifier(config.model, device, config.pop if config.compile else None)
     generator_for_rng = torch.Generator()
     checkpoint_file = job_dir / "checkpoint.pt"
     resume = None
@@ -127,8 +128,10 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
 
 
 @functools.lru_cache(maxsize=2)
-def _classifier(model, device):
-    return load_classifier(model, device=device)
+def _classifier(model, device, compile_for=None):
+    """The job's classifier, loaded once per worker; ``compile_for``: compile it for batches of that size."""
+    classifier = load_classifier(model, device=device)
+    return classifier.compile(batch_size=compile_for) if compile_for else classifier
 
 
 def job_status(directory: Path, job: dict) -> str:

@@ -7,6 +7,8 @@ through a :class:`Classifier`, so that methods are compared on equal terms.
 from __future__ import annotations
 
 import difflib
+import logging
+import warnings
 from contextlib import nullcontext
 from typing import Sequence
 
@@ -53,6 +55,7 @@ class Classifier:
         self._std = torch.tensor(std, device=self.device).view(1, -1, 1, 1)
         self.name = name
         self.batch_size = batch_size
+        self._compiled = None
 
     @classmethod
     def from_module(cls, module, labels, input_size, mean=None, std=None, device=None, name="custom", batch_size=64):
@@ -103,9 +106,36 @@ class Classifier:
         chunks = []
         with torch.inference_mode(), autocast:
             for start in range(0, images.shape[0], batch_size):
-                logits = self.module(self.prepare(images[start : start + batch_size]))
+                logits = self._score(self.prepare_size(images[start : start + batch_size]))
                 chunks.append(logits.float().softmax(-1))
         return torch.cat(chunks) if chunks else torch.empty(0, self.num_classes, device=self.device)
+
+    def compile(self, batch_size: int | None = None) -> "Classifier":
+        """Score full chunks through ``torch.compile`` (inductor, weights frozen into the graph).
+
+        On a 2-core CPU this scores EfficientNet-Lite0 about 1.7x faster, for a compile of 25-50 s on the
+        first full chunk (inductor caches it on disk for later runs). The graph is compiled for one batch
+        shape, since recompiling per size costs more than it saves: chunks of ``batch_size`` (default: the
+        current chunk size; the GA scores its whole population at once, so pass the population size) use it,
+        other chunks and gradients run the module eagerly. Returns the classifier.
+        """
+        self.batch_size = batch_size or self.batch_size
+        logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # "no CUDA runtime" on CPU hosts
+        self._compiled = torch.compile(self._normalized_forward, dynamic=False, options={"freezing": True})
+        return self
+
+    def _normalized_forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.module(self.normalize(images))
+
+    def _score(self, images: torch.Tensor) -> torch.Tensor:
+        """Logits of sized images in [0, 1]; full chunks through the compiled graph when there is one."""
+        if self._compiled is not None and images.shape[0] == self.batch_size:
+            try:
+                return self._compiled(images)
+            except Exception as error:  # e.g. no C++ compiler: an optional speed-up must not stop a search
+                warnings.warn(f"torch.compile failed, scoring eagerly from now on: {error}", RuntimeWarning)
+                self._compiled = None
+        return self._normalized_forward(images)
 
     def class_index(self, target: int | str) -> int:
         """Resolve a class given by index or by name (case-insensitive); see :func:`find_class`."""
