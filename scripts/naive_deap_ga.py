@@ -34,24 +34,30 @@ def naive_toolbox(classifier, target_index, seed=0):
     return toolbox
 
 
-def run_naive(classifier, target_index, pop_size, generations, seed=0, target=0.9999):
-    """eaSimple-style loop with the tutorial's bookkeeping; returns (best fitness per generation, seconds,
-    evaluations)."""
-    toolbox = naive_toolbox(classifier, target_index, seed)
-    start = time.perf_counter()
-    population = toolbox.population(n=pop_size)
-    for ind, fit in zip(population, toolbox.map(toolbox.evaluate, population)):
-        ind.fitness.values = fit
-    best = [max(ind.fitness.values[0] for ind in population)]
-    evaluations = len(population)
-    for _ in range(generations):
-        offspring = algorithms.varAnd(toolbox.select(population, len(population)), toolbox, cxpb=0.5, mutpb=0.2)
-        invalid = [ind for ind in offspring if not ind.fitness.valid]
-        for ind, fit in zip(invalid, toolbox.map(toolbox.evaluate, invalid)):
+class NaiveGA:
+    """eaSimple-style loop with the tutorial's bookkeeping, one generation per ``step()`` call, so that a
+    benchmark can time it in turns with evofool's loop (both then see the same machine drift)."""
+
+    def __init__(self, classifier, target_index, pop_size, seed=0):
+        self.toolbox = naive_toolbox(classifier, target_index, seed)
+        self.population = self.toolbox.population(n=pop_size)
+        self._score(self.population)
+        self.evaluations = len(self.population)
+        self.generations, self.seconds = 0, 0.0
+
+    def _score(self, individuals):
+        for ind, fit in zip(individuals, self.toolbox.map(self.toolbox.evaluate, individuals)):
             ind.fitness.values = fit
-        evaluations += len(invalid)
-        population[:] = offspring
-        best.append(max(ind.fitness.values[0] for ind in population))
-        if best[-1] >= target:
-            break
-    return best, time.perf_counter() - start, evaluations
+
+    def step(self):
+        """One generation, timed into ``seconds``; returns the best fitness."""
+        start = time.perf_counter()
+        offspring = algorithms.varAnd(self.toolbox.select(self.population, len(self.population)), self.toolbox,
+                                      cxpb=0.5, mutpb=0.2)
+        invalid = [ind for ind in offspring if not ind.fitness.valid]
+        self._score(invalid)
+        self.population[:] = offspring
+        self.seconds += time.perf_counter() - start
+        self.evaluations += len(invalid)
+        self.generations += 1
+        return max(ind.fitness.values[0] for ind in self.population)

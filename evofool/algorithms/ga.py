@@ -133,7 +133,7 @@ def vary(children, toolbox, cxpb, mutpb, generator=None):
     """
     n, device = children.shape[0], children.device
     changed = torch.zeros(n, dtype=torch.bool, device=device)
-    pairs = (torch.rand(n // 2, generator=generator, device=device) < cxpb).nonzero().squeeze(1)
+    pairs = _chosen(n // 2, cxpb, generator, device)
     if len(pairs) == n // 2:
         firsts, seconds = slice(0, 2 * len(pairs), 2), slice(1, 2 * len(pairs), 2)
     else:
@@ -142,11 +142,18 @@ def vary(children, toolbox, cxpb, mutpb, generator=None):
         crossed = _apply(toolbox.mate, children, firsts, seconds)
         changed[firsts] |= crossed
         changed[seconds] |= crossed
-    mutants = (torch.rand(n, generator=generator, device=device) < mutpb).nonzero().squeeze(1)
+    mutants = _chosen(n, mutpb, generator, device)
     if len(mutants):
         rows = slice(None) if len(mutants) == n else mutants
         changed[rows] |= _apply(toolbox.mutate, children, rows)
     return children, changed
+
+
+def _chosen(n: int, probability: float, generator, device) -> torch.Tensor:
+    """Indices of the items out of n picked each with ``probability``; no draw when the outcome is certain."""
+    if probability >= 1.0:
+        return torch.arange(n, device=device)
+    return (torch.rand(n, generator=generator, device=device) < probability).nonzero().squeeze(1)
 
 
 def _apply(operator, children, *rows):
