@@ -182,6 +182,10 @@ def _replace(population, fitness, children, child_fitness, survivors):
 
 
 def _remember(halloffame, population, fitness):
+    """Offer the fittest rows to the hall of fame; nothing to do (and nothing copied) when none beats it."""
+    full = len(halloffame) == halloffame.maxsize
+    if full and fitness.max().item() <= halloffame[-1].fitness.values[0]:
+        return
     order = fitness.topk(min(halloffame.maxsize, len(fitness))).indices.tolist()
     values = fitness.tolist()
     halloffame.update([Individual(population[i], values[i]) for i in order])

@@ -120,7 +120,7 @@ def mut_polynomial_bounded(genes, eta: float, indpb: float, low: float = 0.0, up
 
 def _rows_touched(sites: torch.Tensor, n: int, length: int) -> torch.Tensor:
     """Which of n rows of ``length`` cells hold at least one of the ascending flat indices ``sites``."""
-    bounds = torch.arange(n + 1, device=sites.device) * length
+    bounds = torch.arange(0, (n + 1) * length, length, device=sites.device)
     counts = torch.searchsorted(sites, bounds).diff()
     return counts > 0
 
