@@ -65,6 +65,26 @@ def test_user_registered_operators_drive_the_loop(perceptron):
     assert result.logbook[1]["best"] >= white - 1e-6
 
 
+def test_vary_keeps_in_place_and_new_tensor_operators_results_for_some_or_all_rows():
+    from deap import base
+
+    from evofool.algorithms.ga import vary
+
+    toolbox = base.Toolbox()
+    toolbox.register("mate", lambda a, b: (a.add_(1), b.add_(2), torch.ones(len(a), dtype=torch.bool)))  # in place
+    toolbox.register("mutate", lambda g: (g + 10, torch.ones(len(g), dtype=torch.bool)))  # new tensor
+    for cxpb, mutpb in [(0.5, 0.5), (1.0, 1.0)]:
+        children, changed = vary(torch.zeros(40, 3), toolbox, cxpb, mutpb, torch.Generator().manual_seed(0))
+        crossed, mutated = children[:, 0] % 10, children[:, 0] >= 10
+        assert torch.equal(crossed[0::2] == 1, crossed[1::2] == 2)  # pairs crossed together
+        assert torch.equal(changed, (crossed > 0) | mutated)
+        assert (children == children[:, :1]).all()
+        if cxpb < 1:
+            assert 0 < (crossed > 0).sum() < 40 and 0 < mutated.sum() < 40
+        else:
+            assert (crossed > 0).all() and mutated.all()
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"pop_size": 1}, "population"),
     ({"generations": 0}, "generations"),
