@@ -96,6 +96,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", nargs="+", default=["lenet", "imagenet", "render"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--lenet-generations", type=int, default=1000, help="budget per LeNet run (most stop far sooner)")
     parser.add_argument("--imagenet-pop", type=int, default=32)
     parser.add_argument("--imagenet-generations", type=int, default=60)
     parser.add_argument("--out", default="results/bench_cppn.json")
@@ -103,7 +104,7 @@ def main():
 
     report = json.load(open(args.out)) if os.path.exists(args.out) else {}
     if "lenet" in args.parts:
-        report["lenet_fmnist"] = bench_lenet(args.seeds, pop=64, generations=300)
+        report["lenet_fmnist"] = bench_lenet(args.seeds, pop=64, generations=args.lenet_generations)
     if "render" in args.parts:
         report["render_share"] = bench_render_share(pop=400, generations=2, warm_mutations=30)
     if "imagenet" in args.parts:
