@@ -21,8 +21,8 @@ MIN_SIZE, MAX_SIZE = 8, 8192
 
 EXIT_USAGE = 2
 
-COMPILE_HELP = ("score through torch.compile: ~1.7x faster EfficientNet-Lite0 on a CPU, after a one-off "
-                "compile of 25-50 s (cached on disk); worth it for long runs")
+COMPILE_HELP = ("score through torch.compile: ~1.6x faster EfficientNet-Lite0 on a CPU, after a one-off "
+                "compile of 14-50 s (cached on disk); worth it for long runs")
 
 
 def cmd_models(args):

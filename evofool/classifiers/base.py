@@ -91,13 +91,9 @@ class Classifier:
         """Apply the model's mean and std (any spatial size: DeepDream feeds whole photos)."""
         return (images - self._mean) / self._std
 
-    def prepare(self, images: torch.Tensor) -> torch.Tensor:
-        """Move, resize and normalize images in [0, 1] to what the network expects."""
-        return self.normalize(self.prepare_size(images))
-
     def logits(self, images: torch.Tensor) -> torch.Tensor:
         """Class logits N x K, differentiable with respect to ``images`` (no chunking)."""
-        return self.module(self.prepare(images)).float()
+        return self._normalized_forward(self.prepare_size(images)).float()
 
     def probs(self, images: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
         """Softmax probabilities N x K, computed in chunks under inference mode (AMP on CUDA)."""
@@ -113,7 +109,7 @@ class Classifier:
     def compile(self, batch_size: int | None = None) -> "Classifier":
         """Score full chunks through ``torch.compile`` (inductor, weights frozen into the graph).
 
-        On a 2-core CPU this scores EfficientNet-Lite0 about 1.7x faster, for a compile of 25-50 s on the
+        On a 2-core CPU this scores EfficientNet-Lite0 about 1.6x faster, for a compile of 14-50 s on the
         first full chunk (inductor caches it on disk for later runs). The graph is compiled for one batch
         shape, since recompiling per size costs more than it saves: chunks of ``batch_size`` (default: the
         current chunk size; the GA scores its whole population at once, so pass the population size) use it,
