@@ -2,9 +2,9 @@
 
 Also times a tutorial-style DEAP GA on the same problem, a generation of it in turn with ours (per
 generation, and per evaluation since the tutorial's cxpb 0.5 / mutpb 0.2 leave some 40% of its children
-unscored), EfficientNet-Lite0 once more
-with ``Classifier.compile`` (raw forward compiled too; the tutorial loop stays eager), and the effect of
-evofool's glibc malloc tuning (each allocator setting in its own process, since mallopt is process-wide).
+unscored); EfficientNet-Lite0 once more with ``Classifier.compile`` (raw forward compiled too, the
+tutorial loop eager); and the effect of evofool's glibc malloc tuning (each allocator setting in its own
+process, since mallopt is process-wide).
 
     python scripts/bench_throughput.py [--quick] [--out results/bench_throughput.json]
 """
