@@ -6,7 +6,7 @@ unscored); EfficientNet-Lite0 once more with ``Classifier.compile`` (raw forward
 tutorial loop eager); and the effect of evofool's glibc malloc tuning (each allocator setting in its own
 process, since mallopt is process-wide).
 
-    python scripts/bench_throughput.py [--quick] [--out results/bench_throughput.json]
+    python scripts/bench_throughput.py [--quick] [--device cuda] [--out results/bench_throughput.json]
 """
 
 import argparse
@@ -44,12 +44,13 @@ class InterleavedForward:
 
     def __init__(self, classifier, batch_size):
         self.classifier = classifier
-        self.images = torch.rand(batch_size, *classifier.input_size, generator=torch.Generator().manual_seed(0))
+        images = torch.rand(batch_size, *classifier.input_size, generator=torch.Generator().manual_seed(0))
+        self.images = images.to(classifier.device)  # where the GA's population lives
         self.seconds, self.calls = 0.0, 0
 
     def __call__(self, row):
         start = time.perf_counter()
-        self.classifier.probs(self.images)
+        self.classifier.probs(self.images).sum().item()  # .item() waits for the device, as the GA loop does
         self.seconds += time.perf_counter() - start
         self.calls += 1
 
@@ -73,11 +74,11 @@ class InterleavedNaive:
         self.seconds = self.naive.seconds
 
 
-def bench_model(name, generations, compile=False):
+def bench_model(name, generations, device="cpu", compile=False):
     import evofool
 
     case = CASES[name]
-    classifier = evofool.load_classifier(name, device="cpu")
+    classifier = evofool.load_classifier(name, device=device)
     target = classifier.class_index(case["target"])
     compile_seconds = None
     if compile:
@@ -89,7 +90,7 @@ def bench_model(name, generations, compile=False):
     naive = InterleavedNaive(classifier, target, case["pop"], case["naive_every"])  # eager: batch 1 is not compiled
     # timed in turns between our generations, so that every figure sees the same machine drift;
     # a compiled run also times the eager forward, for the compile speed-up
-    timers = [raw, naive] + ([InterleavedForward(evofool.load_classifier(name, device="cpu"), case["pop"])]
+    timers = [raw, naive] + ([InterleavedForward(evofool.load_classifier(name, device=device), case["pop"])]
                              if compile else [])
 
     def between_generations(row):  # not after the last one: result.seconds ends before that callback
@@ -106,7 +107,8 @@ def bench_model(name, generations, compile=False):
     naive_evaluations = naive.naive.evaluations - case["pop"]  # the untimed initial population aside
     naive_seconds_per_gen = naive_seconds / naive_generations
     return dict(
-        model=name, compiled=compile, compile_seconds=compile_seconds and round(compile_seconds, 1),
+        model=name, device=str(classifier.device), compiled=compile,
+        compile_seconds=compile_seconds and round(compile_seconds, 1),
         pop=case["pop"], target=case["target"], generations=result.generations,
         raw_forward_img_per_s=round(raw.img_per_s, 1), ga_loop_img_per_s=round(ga_rate, 1),
         eager_raw_forward_img_per_s=round(timers[2].img_per_s, 1) if compile else None,
@@ -143,6 +145,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer generations (a smoke run)")
     parser.add_argument("--repeats", type=int, default=5, help="forward calls per allocator setting")
     parser.add_argument("--forward-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the allocator part runs on the CPU only)")
     parser.add_argument("--out", default="results/bench_throughput.json")
     args = parser.parse_args()
     if args.forward_only:
@@ -152,13 +155,14 @@ def main():
     sys.path.insert(0, os.path.dirname(__file__))
     report = dict(
         machine=dict(cpu_count=os.cpu_count(), platform=platform.platform(), torch=torch.__version__,
-                     threads=torch.get_num_threads()),
+                     threads=torch.get_num_threads(),
+                     gpu=torch.cuda.get_device_name() if args.device.startswith("cuda") else None),
         models=[
-            bench_model("lenet_fmnist", 40 if args.quick else 200),
-            bench_model("efficientnet_lite0", 3 if args.quick else 15),
-            bench_model("efficientnet_lite0", 3 if args.quick else 15, compile=True),
+            bench_model("lenet_fmnist", 40 if args.quick else 200, args.device),
+            bench_model("efficientnet_lite0", 3 if args.quick else 15, args.device),
+            bench_model("efficientnet_lite0", 3 if args.quick else 15, args.device, compile=True),
         ],
-        malloc=malloc_effect(args.repeats),
+        malloc=malloc_effect(args.repeats) if args.device == "cpu" else None,
     )
     write_json(args.out, report)
     print(json.dumps(report, indent=2))
