@@ -57,6 +57,8 @@ def cmd_evolve(args):
     target = classifier.class_index(args.target)
     if args.compile:
         classifier.compile(batch_size=args.pop)
+        print(f"compiling {classifier.name} for batches of {args.pop} on the first generation "
+              "(14-50 s on a CPU, cached on disk)", file=sys.stderr)
     with _progress(args.generations, f"evolving {classifier.labels[target]!r}") as bar:
         result = evolve_api(
             classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,
