@@ -10,8 +10,7 @@ from deap import base
 from .algorithms.ga import ea_mu_plus_lambda, fitness_statistics, new_hall_of_fame
 from .algorithms.operators import sel_best, sel_tournament
 from .classifiers import Classifier
-from .encodings import make_encoding
-from .images import quantize
+from .encodings import make_encoding, saved_images
 from .results import EvolutionResult, milestones_from_logbook
 
 
@@ -29,7 +28,7 @@ def make_toolbox(classifier: Classifier, target_index: int, encoding, generator:
         toolbox.register("mate", encoding.mate, generator=generator)
     toolbox.register("mutate", encoding.mutate, generator=generator)
     toolbox.register("survive", sel_best)
-    toolbox.register("evaluate", lambda genomes: classifier.probs(quantize(encoding.render(genomes)))[:, target_index])
+    toolbox.register("evaluate", lambda genomes: classifier.probs(saved_images(encoding, genomes))[:, target_index])
     return toolbox
 
 
@@ -91,7 +90,7 @@ def evolve(
     seconds = logbook[-1]["seconds"]  # counts the time before a resume too
 
     genome = hall_of_fame[0].genome
-    image = quantize(genome_encoding.render(genome[None]))[0]
+    image = saved_images(genome_encoding, genome[None])[0]
     probs = classifier.probs(image[None])[0]
     config = dict(encoding=encoding, pop_size=pop_size, generations=generations, seed=seed,
                   target_confidence=target_confidence, genome_size=genome_size, cxpb=cxpb, mutpb=mutpb,

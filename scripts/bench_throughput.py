@@ -66,12 +66,14 @@ class InterleavedNaive:
         from naive_deap_ga import NaiveGA
 
         self.naive, self.every = NaiveGA(classifier, target, pop_size), every
-        self.seconds = 0.0
 
     def __call__(self, row):
         if row["gen"] % self.every == 0:
             self.naive.step()
-        self.seconds = self.naive.seconds
+
+    @property
+    def seconds(self):
+        return self.naive.seconds
 
 
 def bench_model(name, generations, device="cpu", compile=False):

@@ -90,17 +90,18 @@ def ea_mu_plus_lambda(
         population = population.clone()  # survivors are written over it in place
         fitness = toolbox.evaluate(population)
         evals, first_gen = mu, 1
-        _record(logbook, 0, mu, evals, start, fitness, stats, halloffame, population, on_generation)
+        best = _record(logbook, 0, mu, evals, start, fitness, stats, halloffame, population, on_generation)
     else:
         population, fitness = resume["population"].clone(), resume["fitness"].clone()
         evals, first_gen, start = resume["evals"], resume["gen"] + 1, start - resume["seconds"]
         for row in resume["logbook"]:
             logbook.record(**row)
+        best = fitness.max().item()
         if halloffame is not None:
-            _remember(halloffame, population, fitness)
+            _remember(halloffame, population, fitness, best)
 
     for gen in range(first_gen, ngen + 1):
-        if fitness.max().item() >= target_fitness:
+        if best >= target_fitness:
             break
         chosen = toolbox.select(fitness, lambda_)
         children, changed = vary(population.index_select(0, chosen), toolbox, cxpb, mutpb, generator)
@@ -114,7 +115,8 @@ def ea_mu_plus_lambda(
 
         survivors = toolbox.survive(torch.cat([fitness, child_fitness]), mu)
         _replace(population, fitness, children, child_fitness, survivors)
-        _record(logbook, gen, len(invalid), evals, start, fitness, stats, halloffame, population, on_generation)
+        best = _record(logbook, gen, len(invalid), evals, start, fitness, stats, halloffame, population,
+                       on_generation)
         if checkpoint is not None:
             checkpoint(dict(population=population, fitness=fitness, gen=gen, evals=evals, logbook=list(logbook),
                             seconds=time.perf_counter() - start))
@@ -181,21 +183,24 @@ def _replace(population, fitness, children, child_fitness, survivors):
     fitness.index_copy_(0, slots, child_fitness.index_select(0, newcomers))
 
 
-def _remember(halloffame, population, fitness):
-    """Offer the fittest rows to the hall of fame; nothing to do (and nothing copied) when none beats it."""
-    full = len(halloffame) == halloffame.maxsize
-    if full and fitness.max().item() <= halloffame[-1].fitness.values[0]:
+def _remember(halloffame, population, fitness, best):
+    """Offer the fittest rows (``best`` is the top fitness) to the hall of fame; nothing to do, and nothing
+    copied, when none beats it."""
+    if len(halloffame) == halloffame.maxsize and best <= halloffame[-1].fitness.values[0]:
         return
     order = fitness.topk(min(halloffame.maxsize, len(fitness))).indices.tolist()
     values = fitness.tolist()
     halloffame.update([Individual(population[i], values[i]) for i in order])
 
 
-def _record(logbook, gen, nevals, evals, start, fitness, stats, halloffame, population, on_generation):
+def _record(logbook, gen, nevals, evals, start, fitness, stats, halloffame, population, on_generation) -> float:
+    """Log the generation, update the hall of fame and return the best fitness (read once per generation)."""
+    best = fitness.max().item()
     if halloffame is not None:
-        _remember(halloffame, population, fitness)
+        _remember(halloffame, population, fitness, best)
     # one array in a list: numpy reduces it at once, with no per-element key calls
     record = {k: float(v) for k, v in stats.compile([fitness.cpu().numpy()]).items()} if stats else {}
     logbook.record(gen=gen, nevals=nevals, evals=evals, seconds=time.perf_counter() - start, **record)
     if on_generation is not None:
         on_generation(logbook[-1])
+    return best

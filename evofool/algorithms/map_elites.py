@@ -15,8 +15,7 @@ import torch
 from deap import base, tools
 
 from ..classifiers import Classifier
-from ..encodings import make_encoding
-from ..images import quantize
+from ..encodings import make_encoding, saved_images
 from .ga import vary
 
 
@@ -90,7 +89,7 @@ def map_elites(
         toolbox.register("mate", genome_encoding.mate, generator=generator)
     else:
         cxpb = 0.0
-    toolbox.register("evaluate", lambda g: classifier.probs(quantize(genome_encoding.render(g)))[:, target])
+    toolbox.register("evaluate", lambda g: classifier.probs(saved_images(genome_encoding, g))[:, target])
 
     stats = archive_statistics()
     logbook = tools.Logbook()
@@ -124,7 +123,7 @@ def map_elites(
             checkpoint(dict(archive.state(), gen=gen, evals=evals, logbook=list(logbook),
                             seconds=time.perf_counter() - start, generator=generator.get_state()))
 
-    images = quantize(genome_encoding.render(archive.genomes)).cpu()
+    images = saved_images(genome_encoding, archive.genomes).cpu()
     return MapElitesResult(archive, images, [genome_encoding.to_dict(g) for g in archive.genomes], list(logbook),
                            evals, time.perf_counter() - start)
 

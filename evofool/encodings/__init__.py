@@ -1,5 +1,6 @@
 """Encodings turn genomes into images; each also knows how to vary its genomes."""
 
+from ..images import quantize
 from .cppn import CPPNEncoding
 from .direct import DirectEncoding
 
@@ -18,3 +19,8 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
     if name == "cppn":
         return CPPNEncoding(channels, (height, width), init=init)
     raise ValueError(f"unknown encoding {name!r}; choose one of {', '.join(ENCODINGS)}")
+
+
+def saved_images(encoding, genomes):
+    """The genomes' images exactly as a PNG stores them (8 bits): what fitness is computed on and what is saved."""
+    return quantize(encoding.render(genomes))
