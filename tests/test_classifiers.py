@@ -78,6 +78,22 @@ def test_from_module_wraps_a_user_model():
     assert classifier.probs(torch.rand(4, 3, 8, 8)).shape == (4, 2)
 
 
+def test_channels_last_layout_changes_speed_not_scores(lenet):
+    from evofool.classifiers.small_nets import lenet as lenet_module
+
+    module = lenet_module()
+    module.load_state_dict(lenet.module.state_dict())  # a contiguous copy of the shipped net
+    plain = evofool.Classifier.from_module(module, lenet.labels, lenet.input_size, lenet._mean.flatten().tolist(),
+                                           lenet._std.flatten().tolist(), device="cpu")
+    assert lenet.module[3].weight.is_contiguous(memory_format=torch.channels_last)
+    assert not plain.module[3].weight.is_contiguous(memory_format=torch.channels_last)
+    images = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    assert torch.allclose(lenet.probs(images), plain.probs(images), atol=1e-6)
+    fast, = torch.autograd.grad(lenet.logits(images)[:, 0].sum(), images)
+    slow, = torch.autograd.grad(plain.logits(images)[:, 0].sum(), images)
+    assert torch.allclose(fast, slow, atol=1e-5)
+
+
 def test_torchscript_file_with_labels_loads_and_agrees(tmp_path, perceptron):
     path = tmp_path / "model.pt"
     torch.jit.script(perceptron.module).save(str(path))

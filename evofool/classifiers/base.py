@@ -27,6 +27,11 @@ class Classifier:
     ``probs(images)`` takes float images N x C x H x W in [0, 1] at any size, resizes them to
     ``input_size``, normalizes with ``mean`` and ``std`` and returns softmax probabilities N x K.
     ``logits`` is the same without the softmax and with gradients, for gradient-based search.
+
+    ``channels_last`` stores convolution weights and feeds inputs as N x H x W x C in memory, which
+    oneDNN (CPU) and tensor cores (CUDA) run faster: on a 2-core CPU, LeNet at batch 256 takes half the
+    time and EfficientNet-Lite0 about 10% less. It is off for modules of unknown make, since a module
+    that calls ``view`` on its input would fail on such strides.
     """
 
     def __init__(
@@ -39,9 +44,11 @@ class Classifier:
         device: str | torch.device | None = None,
         name: str = "custom",
         batch_size: int = 64,
+        channels_last: bool = False,
     ):
         self.device = torch.device(device) if device is not None else _default_device()
-        self.module = module.eval().to(self.device)
+        self._memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.module = module.eval().to(self.device, memory_format=self._memory_format)
         for parameter in self.module.parameters():
             parameter.requires_grad_(False)
         self.labels = list(labels)
@@ -58,9 +65,10 @@ class Classifier:
         self._compiled = None
 
     @classmethod
-    def from_module(cls, module, labels, input_size, mean=None, std=None, device=None, name="custom", batch_size=64):
+    def from_module(cls, module, labels, input_size, mean=None, std=None, device=None, name="custom", batch_size=64,
+                    channels_last=False):
         """Wrap any torch module that maps normalized N x C x H x W tensors to class logits."""
-        return cls(module, labels, input_size, mean, std, device, name, batch_size)
+        return cls(module, labels, input_size, mean, std, device, name, batch_size, channels_last)
 
     def __repr__(self):
         return f"Classifier({self.name!r}, classes={len(self.labels)}, input_size={self.input_size}, device={self.device})"
@@ -121,7 +129,7 @@ class Classifier:
         return self
 
     def _normalized_forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.module(self.normalize(images))
+        return self.module(self.normalize(images.contiguous(memory_format=self._memory_format)))
 
     def _score(self, images: torch.Tensor) -> torch.Tensor:
         """Logits of sized images in [0, 1]; full chunks through the compiled graph when there is one."""

@@ -39,7 +39,7 @@ def load_torchvision(arch: str, device=None) -> Classifier:
     preset = weights.transforms()
     size = preset.crop_size[0]
     return Classifier(module, weights.meta["categories"], (3, size, size), preset.mean, preset.std,
-                      device=device, name=f"torchvision:{arch}", batch_size=32)
+                      device=device, name=f"torchvision:{arch}", batch_size=32, channels_last=True)
 
 
 def read_labels(path: str | Path) -> tuple[list[str], dict]:

@@ -38,7 +38,7 @@ def load_efficientnet_lite0(device=None) -> Classifier:
     module.load_state_dict(_load_state_dict(efficientnet_lite0_weights_path()))
     return Classifier(
         module, imagenet_labels(), (3, 224, 224), mean=(127 / 255,) * 3, std=(128 / 255,) * 3,
-        device=device, name="efficientnet_lite0", batch_size=32,
+        device=device, name="efficientnet_lite0", batch_size=32, channels_last=True,
     )
 
 
@@ -47,7 +47,7 @@ def load_lenet_fmnist(device=None) -> Classifier:
     module.load_state_dict(_load_state_dict(WEIGHTS_DIR / "lenet_fmnist.pt"))
     return Classifier(
         module, FASHION_MNIST_LABELS, (1, 28, 28), FASHION_MNIST_MEAN, FASHION_MNIST_STD,
-        device=device, name="lenet_fmnist", batch_size=1024,
+        device=device, name="lenet_fmnist", batch_size=1024, channels_last=True,
     )
 
 
