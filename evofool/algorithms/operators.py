@@ -47,11 +47,12 @@ def bernoulli_sites(rows: int, length: int, p: float, generator=None, device=Non
         return torch.empty(0, dtype=torch.long, device=device)
     mean = p * total
     width = int(mean + 6.0 * (mean * (1.0 - p)) ** 0.5 + 8)
-    log_q = math.log1p(-p)
+    inv_log_q = 1.0 / math.log1p(-p)
     blocks, last = [], torch.full((1,), -1, dtype=torch.long, device=device)
     while int(last) < total:  # almost always one block; another only when the draws fall short
         u = torch.rand(width, generator=generator, device=device)
-        gaps = u.neg_().log1p_().div_(log_q).add_(1.0).floor_().long()  # geometric: failures before a success, + 1
+        # geometric: failures before a success, + 1 (long() truncates, which floors these positive values)
+        gaps = u.neg_().log1p_().mul_(inv_log_q).add_(1.0).long()
         positions = gaps.cumsum_(0).add_(last)
         blocks.append(positions)
         last = positions[-1:]
