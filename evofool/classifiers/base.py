@@ -101,7 +101,7 @@ class Classifier:
 
     def logits(self, images: torch.Tensor) -> torch.Tensor:
         """Class logits N x K, differentiable with respect to ``images`` (no chunking)."""
-        return self._normalized_forward(self.prepare_size(images)).float()
+        return self.forward(self.prepare_size(images)).float()
 
     def probs(self, images: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
         """Softmax probabilities N x K, computed in chunks under inference mode (AMP on CUDA)."""
@@ -125,10 +125,12 @@ class Classifier:
         """
         self.batch_size = batch_size or self.batch_size
         logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # "no CUDA runtime" on CPU hosts
-        self._compiled = torch.compile(self._normalized_forward, dynamic=False, options={"freezing": True})
+        self._compiled = torch.compile(self.forward, dynamic=False, options={"freezing": True})
         return self
 
-    def _normalized_forward(self, images: torch.Tensor) -> torch.Tensor:
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """The module's output for images in [0, 1] at whatever size they have (normalized and laid out as
+        the model runs fastest), with gradients: DeepDream reads layers of whole photos through it."""
         return self.module(self.normalize(images.contiguous(memory_format=self._memory_format)))
 
     def _score(self, images: torch.Tensor) -> torch.Tensor:
@@ -139,7 +141,7 @@ class Classifier:
             except Exception as error:  # e.g. no C++ compiler: an optional speed-up must not stop a search
                 warnings.warn(f"torch.compile failed, scoring eagerly from now on: {error}", RuntimeWarning)
                 self._compiled = None
-        return self._normalized_forward(images)
+        return self.forward(images)
 
     def class_index(self, target: int | str) -> int:
         """Resolve a class given by index or by name (case-insensitive); see :func:`find_class`."""

@@ -52,7 +52,7 @@ def layer_activation(classifier: Classifier, layer: str, images: torch.Tensor) -
 
     handle = find_layer(classifier, layer).register_forward_hook(hook)
     try:
-        classifier.module(classifier.normalize(images))
+        classifier.forward(images)
     except _Stop:
         pass
     finally:
