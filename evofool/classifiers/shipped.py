@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .base import Classifier
 from .small_nets import (
@@ -36,10 +38,53 @@ def load_efficientnet_lite0(device=None) -> Classifier:
 
     module = EfficientNet.from_name("efficientnet-lite0")
     module.load_state_dict(_load_state_dict(efficientnet_lite0_weights_path()))
+    fold_batch_norms(module)
+    fold_symmetric_padding(module)
     return Classifier(
         module, imagenet_labels(), (3, 224, 224), mean=(127 / 255,) * 3, std=(128 / 255,) * 3,
         device=device, name="efficientnet_lite0", batch_size=32, channels_last=True,
     )
+
+
+# (convolution, the BatchNorm right after it) by efficientnet-lite-pytorch's attribute names, in the net and its blocks
+_CONV_BATCH_NORM_PAIRS = (("_conv_stem", "_bn0"), ("_conv_head", "_bn1"), ("_expand_conv", "_bn0"),
+                          ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2"))
+
+
+def fold_batch_norms(module: nn.Module) -> int:
+    """Fold each BatchNorm of an EfficientNet into the convolution before it (inference statistics become
+    the convolution's weights and bias; the BatchNorm becomes an identity).
+
+    The same function up to float rounding, with one pass over every activation fewer. Returns how many
+    were folded.
+    """
+    folded = 0
+    for parent in [module, *module._blocks]:
+        for conv_name, norm_name in _CONV_BATCH_NORM_PAIRS:
+            conv, norm = getattr(parent, conv_name, None), getattr(parent, norm_name, None)
+            if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                setattr(parent, conv_name, fuse_conv_bn_eval(conv.eval(), norm.eval()))
+                setattr(parent, norm_name, nn.Identity())
+                folded += 1
+    return folded
+
+
+def fold_symmetric_padding(module: nn.Module) -> int:
+    """Move TensorFlow-style SAME padding that pads all four sides alike into the convolutions themselves.
+
+    efficientnet-lite-pytorch pads with a ``ZeroPad2d`` before each convolution; where the padding is
+    symmetric (every stride-1 depthwise conv) it equals the convolution's own zero padding, and folding it
+    skips a copy of the net's largest activations. The strided convolutions pad one side only and keep
+    their ``ZeroPad2d``. Returns how many were folded.
+    """
+    folded = 0
+    for conv in module.modules():
+        pad = getattr(conv, "static_padding", None)
+        if isinstance(conv, nn.Conv2d) and isinstance(pad, nn.ZeroPad2d) and len(set(pad.padding)) == 1:
+            conv.padding = (pad.padding[0], pad.padding[0])
+            conv.static_padding = nn.Identity()
+            folded += 1
+    return folded
 
 
 def load_lenet_fmnist(device=None) -> Classifier:
