@@ -65,6 +65,20 @@ def test_user_registered_operators_drive_the_loop(perceptron):
     assert result.logbook[1]["best"] >= white - 1e-6
 
 
+def test_hall_of_fame_keeps_its_own_copy_of_one_genome_not_the_population():
+    from evofool.algorithms.ga import _remember, new_hall_of_fame
+
+    population, fitness = torch.rand(16, 1, 8, 8), torch.rand(16)
+    hall_of_fame = new_hall_of_fame()
+    _remember(hall_of_fame, population, fitness, fitness.max().item())
+    kept = hall_of_fame[0].genome
+    best = fitness.argmax().item()
+    assert torch.equal(kept, population[best])
+    assert kept.untyped_storage().nbytes() == kept.numel() * kept.element_size()  # not the 16 rows' storage
+    population[best] = 0  # the population's rows are overwritten in place as the loop goes on
+    assert kept.sum() > 0
+
+
 def test_vary_keeps_in_place_and_new_tensor_operators_results_for_some_or_all_rows():
     from deap import base
 

@@ -31,6 +31,11 @@ class Individual:
         self.genome = genome
         self.fitness = Confidence((fitness,))
 
+    def __deepcopy__(self, memo):
+        """The hall of fame deep-copies what it keeps: copy just this genome, since deepcopy of a row view
+        would copy (and keep alive) the whole population's storage."""
+        return Individual(self.genome.clone(), self.fitness.values[0])
+
 
 def fitness_statistics() -> tools.Statistics:
     """Per-generation best, mean and median of a fitness vector, as a DEAP ``Statistics``.
