@@ -21,8 +21,8 @@ MIN_SIZE, MAX_SIZE = 8, 8192
 
 EXIT_USAGE = 2
 
-COMPILE_HELP = ("score through torch.compile: ~1.6x faster EfficientNet-Lite0 on a CPU, after a one-off "
-                "compile of 14-50 s (cached on disk); worth it for long runs")
+COMPILE_HELP = ("score through torch.compile: ~1.07x faster EfficientNet-Lite0 on a 2-core CPU, after a one-off "
+                "compile of 9-50 s (cached on disk); worth it only for long runs")
 
 
 def cmd_models(args):
