@@ -65,16 +65,17 @@ def _render_chunk(population, layout, grid, color_mode):
     weight, activation = parts["weight"][by_size], parts["activation"][by_size]
     rows = torch.arange(n, device=device)
 
-    # zeros, not empty: genomes with fewer hidden nodes leave their later rows unwritten, and those rows
-    # meet zero weights (0 * NaN from uninitialized memory would still be NaN)
-    values = torch.zeros(n, n_in + depth, grid.shape[1], device=device)
+    values = torch.empty(n, n_in + depth, grid.shape[1], device=device)
     values[:, :n_in] = grid
     for t in range(depth):
         m = sum(1 for count in active if count > t)  # genomes that have a hidden node at position t
         node = hidden_order[:m, t]
         incoming = weight[rows[:m, None], node[:, None], sources[:m, : n_in + t]]  # m x (4 + t)
         pre = torch.bmm(incoming[:, None, :], values[:m, : n_in + t]).squeeze(1)
-        values[:m, n_in + t] = apply_by_id(pre, activation[rows[:m], node].long())
+        apply_by_id(pre, activation[rows[:m], node].long(), out=values[:m, n_in + t])
+        # the other genomes have no node here; their slot meets zero weights in the output layer, and
+        # must hold zeros rather than uninitialized memory (0 * NaN is NaN)
+        values[m:, n_in + t] = 0
     outputs = torch.arange(layout.output.start, layout.output.stop, device=device)
     out_weight = weight[rows[:, None, None], outputs[None, :, None], sources[:, None, :]]
     out = squash(torch.bmm(out_weight, values), color_mode)  # N x C x pixels, sorted by size
