@@ -30,21 +30,25 @@ def render_population(population: torch.Tensor, layout: CPPNLayout, height: int,
     """Images N x C x H x W in [0, 1] of every genome in ``population`` (N x D).
 
     Work is split into blocks of genomes and pixels of at most ``max_elements`` node values, so that a
-    population at 224 x 224 or one genome at 8192 x 8192 both fit in memory.
+    population at 224 x 224 or one genome at 8192 x 8192 both fit in memory. Genomes are blocked largest
+    first, so that small genomes share blocks (more of them per block, fewer node steps per block).
     """
-    n = population.shape[0]
-    nodes = len(INPUTS) + (int(layout.hidden_counts(population).max().item()) if n else 0)
-    pixels = height * width
-    genomes_per_block = max(1, max_elements // (nodes * pixels))
-    pixels_per_block = max(1, max_elements // (nodes * min(n, genomes_per_block) or 1))
+    n, pixels = population.shape[0], height * width
+    hidden_counts = layout.hidden_counts(population).long()
+    by_size = hidden_counts.argsort(descending=True, stable=True)
+    largest = hidden_counts[by_size].tolist()
     grid = coordinate_grid(height, width, population.device)
-    blocks = []
-    for start in range(0, n, genomes_per_block):
-        genomes = population[start : start + genomes_per_block]
+    out = population.new_empty(n, layout.outputs, pixels)
+    start = 0
+    while start < n:
+        nodes = len(INPUTS) + largest[start]  # the block's largest genome
+        chosen = by_size[start : start + max(1, max_elements // (nodes * pixels))]
+        pixels_per_block = max(1, max_elements // (nodes * len(chosen)))
+        genomes = population.index_select(0, chosen)
         bands = [_render_chunk(genomes, layout, grid[:, p : p + pixels_per_block], color_mode)
                  for p in range(0, pixels, pixels_per_block)]
-        blocks.append(torch.cat(bands, 2) if len(bands) > 1 else bands[0])
-    out = torch.cat(blocks) if blocks else population.new_empty(0, layout.outputs, pixels)
+        out.index_copy_(0, chosen, torch.cat(bands, 2) if len(bands) > 1 else bands[0])
+        start += len(chosen)
     return out.view(n, layout.outputs, height, width)
 
 
