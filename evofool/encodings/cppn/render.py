@@ -30,7 +30,7 @@ def render_population(population: torch.Tensor, layout: CPPNLayout, height: int,
     """Images N x C x H x W in [0, 1] of every genome in ``population`` (N x D).
 
     Work is split into blocks of genomes and pixels of at most ``max_elements`` node values, so that a
-    population at 224 x 224 or one genome at 8192 x 8192 both fit in memory. Genomes are blocked largest
+    population at 224 x 224 or one genome at 8192 x 8192 both fit in memory. Genomes are rendered largest
     first, so that small genomes share blocks (more of them per block, fewer node steps per block).
     """
     n, pixels = population.shape[0], height * width
@@ -53,20 +53,19 @@ def render_population(population: torch.Tensor, layout: CPPNLayout, height: int,
 
 
 def _render_chunk(population, layout, grid, color_mode):
+    """Colours N x C x pixels of genomes sorted by hidden-node count, largest first: the genomes that still
+    have a node at position t are then a prefix."""
     parts = layout.views(population)
     n, n_in, device = population.shape[0], len(INPUTS), population.device
     alive = parts["alive"][:, layout.hidden].bool()
-    counts = alive.sum(1)
-    # genomes with more hidden nodes first, so that those still computing at step t are a prefix
-    by_size = counts.argsort(descending=True, stable=True)
-    active = counts[by_size].tolist()
-    depth = active[0] if n else 0
+    active = alive.sum(1).tolist()
+    depth = active[0]
     # hidden slots in topological order (dead slots last): each genome's weights become lower-triangular
     order_key = torch.where(alive, parts["key"][:, layout.hidden], torch.full_like(alive, 2.0, dtype=torch.float32))
-    hidden_order = (order_key.argsort(dim=1, stable=True) + layout.hidden.start)[by_size, :depth]
+    hidden_order = (order_key.argsort(dim=1, stable=True) + layout.hidden.start)[:, :depth]
     inputs = torch.arange(n_in, device=device).expand(n, n_in)
     sources = torch.cat([inputs, hidden_order], 1)  # per genome: the nodes whose values are computed
-    weight, activation = parts["weight"][by_size], parts["activation"][by_size]
+    weight, activation = parts["weight"], parts["activation"]
     rows = torch.arange(n, device=device)
 
     values = torch.empty(n, n_in + depth, grid.shape[1], device=device)
@@ -82,8 +81,7 @@ def _render_chunk(population, layout, grid, color_mode):
         values[m:, n_in + t] = 0
     outputs = torch.arange(layout.output.start, layout.output.stop, device=device)
     out_weight = weight[rows[:, None, None], outputs[None, :, None], sources[:, None, :]]
-    out = squash(torch.bmm(out_weight, values), color_mode)  # N x C x pixels, sorted by size
-    return out[by_size.argsort()]
+    return squash(torch.bmm(out_weight, values), color_mode)
 
 
 def squash(pre: torch.Tensor, color_mode: str) -> torch.Tensor:
