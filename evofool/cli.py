@@ -21,8 +21,9 @@ MIN_SIZE, MAX_SIZE = 8, 8192
 
 EXIT_USAGE = 2
 
-COMPILE_HELP = ("score through torch.compile: ~1.07x faster EfficientNet-Lite0 on a 2-core CPU, after a one-off "
-                "compile of 9-50 s (cached on disk); worth it only for long runs")
+COMPILE_PAUSE = "a one-off compile of 9-50 s on a CPU, cached on disk"
+COMPILE_HELP = ("score through torch.compile: ~1.07x faster EfficientNet-Lite0 on a 2-core CPU, after "
+                f"{COMPILE_PAUSE}; worth it only for long runs")
 
 
 def cmd_models(args):
@@ -57,8 +58,8 @@ def cmd_evolve(args):
     target = classifier.class_index(args.target)
     if args.compile:
         classifier.compile(batch_size=args.pop)
-        print(f"compiling {classifier.name} for batches of {args.pop} on the first generation "
-              "(14-50 s on a CPU, cached on disk)", file=sys.stderr)
+        print(f"compiling {classifier.name} for batches of {args.pop} on the first generation ({COMPILE_PAUSE})",
+              file=sys.stderr)
     with _progress(args.generations, f"evolving {classifier.labels[target]!r}") as bar:
         result = evolve_api(
             classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,

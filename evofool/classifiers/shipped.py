@@ -52,40 +52,33 @@ _CONV_BATCH_NORM_PAIRS = (("_conv_stem", "_bn0"), ("_conv_head", "_bn1"), ("_exp
                           ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2"))
 
 
-def fold_batch_norms(module: nn.Module) -> int:
+def fold_batch_norms(module: nn.Module) -> None:
     """Fold each BatchNorm of an EfficientNet into the convolution before it (inference statistics become
     the convolution's weights and bias; the BatchNorm becomes an identity).
 
-    The same function up to float rounding, with one pass over every activation fewer. Returns how many
-    were folded.
+    The same function up to float rounding, with one pass over every activation fewer.
     """
-    folded = 0
     for parent in [module, *module._blocks]:
         for conv_name, norm_name in _CONV_BATCH_NORM_PAIRS:
             conv, norm = getattr(parent, conv_name, None), getattr(parent, norm_name, None)
             if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
                 setattr(parent, conv_name, fuse_conv_bn_eval(conv.eval(), norm.eval()))
                 setattr(parent, norm_name, nn.Identity())
-                folded += 1
-    return folded
 
 
-def fold_symmetric_padding(module: nn.Module) -> int:
+def fold_symmetric_padding(module: nn.Module) -> None:
     """Move TensorFlow-style SAME padding that pads all four sides alike into the convolutions themselves.
 
     efficientnet-lite-pytorch pads with a ``ZeroPad2d`` before each convolution; where the padding is
     symmetric (every stride-1 depthwise conv) it equals the convolution's own zero padding, and folding it
     skips a copy of the net's largest activations. The strided convolutions pad one side only and keep
-    their ``ZeroPad2d``. Returns how many were folded.
+    their ``ZeroPad2d``.
     """
-    folded = 0
     for conv in module.modules():
         pad = getattr(conv, "static_padding", None)
         if isinstance(conv, nn.Conv2d) and isinstance(pad, nn.ZeroPad2d) and len(set(pad.padding)) == 1:
             conv.padding = (pad.padding[0], pad.padding[0])
             conv.static_padding = nn.Identity()
-            folded += 1
-    return folded
 
 
 def clip_in_place(module: nn.Module) -> None:

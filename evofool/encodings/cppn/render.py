@@ -45,20 +45,20 @@ def render_population(population: torch.Tensor, layout: CPPNLayout, height: int,
         chosen = by_size[start : start + max(1, max_elements // (nodes * pixels))]
         pixels_per_block = max(1, max_elements // (nodes * len(chosen)))
         genomes = population.index_select(0, chosen)
-        bands = [_render_chunk(genomes, layout, grid[:, p : p + pixels_per_block], color_mode)
+        bands = [_render_chunk(genomes, largest[start : start + len(chosen)], layout, grid[:, p : p + pixels_per_block],
+                               color_mode)
                  for p in range(0, pixels, pixels_per_block)]
         out.index_copy_(0, chosen, torch.cat(bands, 2) if len(bands) > 1 else bands[0])
         start += len(chosen)
     return out.view(n, layout.outputs, height, width)
 
 
-def _render_chunk(population, layout, grid, color_mode):
-    """Colours N x C x pixels of genomes sorted by hidden-node count, largest first: the genomes that still
-    have a node at position t are then a prefix."""
+def _render_chunk(population, active, layout, grid, color_mode):
+    """Colours N x C x pixels of genomes sorted by hidden-node count (``active``, a list), largest first: the
+    genomes that still have a node at position t are then a prefix."""
     parts = layout.views(population)
     n, n_in, device = population.shape[0], len(INPUTS), population.device
     alive = parts["alive"][:, layout.hidden].bool()
-    active = alive.sum(1).tolist()
     depth = active[0]
     # hidden slots in topological order (dead slots last): each genome's weights become lower-triangular
     order_key = torch.where(alive, parts["key"][:, layout.hidden], torch.full_like(alive, 2.0, dtype=torch.float32))
