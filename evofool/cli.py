@@ -10,9 +10,11 @@ from pathlib import Path
 import torch
 
 from . import classifiers, evolve as evolve_api
+from .evolve import ALGORITHMS, DEFAULT_ALGORITHM
 from .campaigns.checkpoint import CorruptFileError
 from .dreams import UnknownLayerError
 from .encodings import ENCODINGS
+from .encodings.direct import UPSAMPLING
 from .encodings.cppn import load_genome_dict, render_genome
 from .images import load_image, quantize, save_gif, save_png
 from .results import check_writable, save_result
@@ -60,15 +62,18 @@ def cmd_evolve(args):
         classifier.compile(batch_size=args.pop)
         print(f"compiling {classifier.name} for batches of {args.pop} on the first generation ({COMPILE_PAUSE})",
               file=sys.stderr)
-    with _progress(args.generations, f"evolving {classifier.labels[target]!r}") as bar:
+    total = args.generations if args.budget is None else -(-args.budget // args.pop)
+    with _progress(total, f"evolving {classifier.labels[target]!r}") as bar:
         result = evolve_api(
             classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,
             seed=args.seed, target_confidence=args.confidence, genome_size=args.genome_size,
-            device=args.device, init=init, on_generation=bar,
+            device=args.device, init=init, on_generation=bar, algorithm=args.algorithm, budget=args.budget,
+            sigma=args.sigma, upsample=args.upsample,
         )
     save_result(result, args.out, force=args.force)
     print(f"{result.confidence:.4%} {result.target!r} after {result.generations} generations, "
-          f"{result.evaluations} evaluations, {result.seconds:.1f} s -> {args.out}/best.png")
+          f"{result.evaluations} evaluations, {result.seconds:.1f} s ({result.config['algorithm']}, stopped by "
+          f"{result.stopped_by}) -> {args.out}/best.png")
 
 
 def cmd_render(args):
@@ -323,12 +328,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("evolve", help="evolve one fooling image for a target class")
     _add_model(p)
     p.add_argument("--target", required=True, help="class name (case-insensitive) or index")
-    p.add_argument("--encoding", default="direct", choices=ENCODINGS)
+    p.add_argument("--encoding", default="direct", choices=ENCODINGS,
+                   help="direct (pixels), dct (low frequencies) or cppn (NEAT networks; GA only)")
+    p.add_argument("--algorithm", choices=ALGORITHMS,
+                   help=f"ga (the paper's GA) or an evolution strategy; default {DEFAULT_ALGORITHM} (ga for cppn)")
     p.add_argument("--pop", type=int, default=32, help="population size (default %(default)s)")
-    p.add_argument("--generations", type=int, default=200, help="generation budget (default %(default)s)")
+    p.add_argument("--generations", type=int, default=1000, help="generation limit (default %(default)s)")
+    p.add_argument("--budget", type=int, help="stop after this many model evaluations (default: none)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--confidence", type=float, default=0.9999, help="stop at this confidence (default %(default)s)")
-    p.add_argument("--genome-size", type=int, help="direct encoding: evolve S x S pixels, upsampled to the input")
+    p.add_argument("--genome-size", type=int, help="evolve S x S pixels (direct) or K x K frequencies (dct), "
+                                                   "rendered at the input size")
+    p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged "
+                                                          "(default: bilinear for strategies, nearest for ga)")
+    p.add_argument("--sigma", type=float, help="strategies: initial step size in logit space (default 0.5)")
     p.add_argument("--init", metavar="GENOME.json", help="CPPN encoding: seed the population with this genome")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--compile", action="store_true", help=COMPILE_HELP)
@@ -437,13 +450,11 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (classifiers.UnknownModelError, classifiers.UnknownClassError, UnknownLayerError) as error:
+    except (classifiers.UnknownModelError, classifiers.UnknownClassError, UnknownLayerError, ValueError,
+            FileNotFoundError, FileExistsError, classifiers.ModelUnavailableError, CorruptFileError) as error:
+        # bad input (a value, a file, a model that is not there), found before anything was written
         print(f"evofool: error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, FileNotFoundError, FileExistsError, classifiers.ModelUnavailableError,
-            CorruptFileError) as error:
-        print(f"evofool: error: {error}", file=sys.stderr)
-        return 1
     return 0
 
 

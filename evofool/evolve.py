@@ -7,11 +7,19 @@ from typing import Callable
 import torch
 from deap import base
 
-from .algorithms.ga import ea_mu_plus_lambda, fitness_statistics, new_hall_of_fame
+from .algorithms.es import ea_generate_update, register_strategy
+from .algorithms.ga import Individual, ea_mu_plus_lambda, fitness_statistics, new_hall_of_fame
 from .algorithms.operators import sel_best, sel_tournament
+from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
 from .encodings import make_encoding, saved_images
 from .results import EvolutionResult, milestones_from_logbook
+
+ALGORITHMS = ("ga", *STRATEGIES)
+DEFAULT_ALGORITHM = "snes"
+# Chosen by measurement on EfficientNet-Lite0 (scripts/bench_imagenet.py, README): the strategies search
+# a 32 x 32 grid upsampled bilinearly, starting from gray, with step size 0.5 in logit space.
+STRATEGY_DEFAULTS = dict(genome_size=32, upsample="bilinear", sigma=0.5)
 
 
 def make_toolbox(classifier: Classifier, target_index: int, encoding, generator: torch.Generator,
@@ -32,6 +40,21 @@ def make_toolbox(classifier: Classifier, target_index: int, encoding, generator:
     return toolbox
 
 
+def make_strategy_toolbox(classifier: Classifier, target_index: int, encoding, strategy) -> base.Toolbox:
+    """The toolbox a strategy runs on: ``generate`` / ``update`` / ``restart`` from the strategy, and an
+    ``evaluate`` that maps the strategy's unbounded vectors to genes in [0, 1] by a sigmoid (the logit
+    space, where a Gaussian step never leaves the valid range), then scores as the GA does."""
+    toolbox = register_strategy(base.Toolbox(), strategy)
+    shape = encoding.genome_shape
+
+    def evaluate(vectors):
+        genes = torch.sigmoid(vectors).view(-1, *shape)
+        return classifier.probs(saved_images(encoding, genes))[:, target_index]
+
+    toolbox.register("evaluate", evaluate)
+    return toolbox
+
+
 def evolve(
     classifier: Classifier,
     target: int | str,
@@ -49,57 +72,125 @@ def evolve(
     on_generation: Callable[[dict], None] | None = None,
     checkpoint: Callable[[dict], None] | None = None,
     resume: dict | None = None,
+    algorithm: str | None = None,
+    budget: int | None = None,
+    sigma: float | None = None,
+    patience: int | None = 100,
+    upsample: str | None = None,
 ) -> EvolutionResult:
     """Evolve an image that ``classifier`` labels ``target`` with probability ``target_confidence``.
 
-    Stops at that confidence (None: never) or after ``generations``. The same seed gives the same result on the CPU.
-    ``genome_size`` (direct encoding) evolves S x S pixels upsampled to the model's input; ``init`` (CPPN
-    encoding) is a genome dict that seeds the population. An encoding without crossover ignores ``cxpb``.
-    ``toolbox``, when given, replaces the one :func:`make_toolbox` builds (its ``generator`` attribute,
+    ``algorithm`` is ``"ga"`` (the paper's method: DEAP's (mu + lambda) GA) or an evolution strategy
+    (``"snes"``, ``"sep-cma"``, ``"cma"``; see ``algorithms/strategies.py``) that adapts a search
+    distribution over the genome in logit space; None picks ``DEFAULT_ALGORITHM``, or the GA for the CPPN
+    encoding, whose topology only the GA evolves. Stops at that confidence (None: never), after
+    ``generations`` or once ``budget`` model evaluations are spent (at most one batch more).
+    ``genome_size`` evolves S x S pixels (direct) or K x K frequencies (dct) rendered at the model's input,
+    ``upsample`` ("nearest" or "bilinear") how pixels are enlarged; for the strategies both default to
+    ``STRATEGY_DEFAULTS``. ``sigma`` is a strategy's initial step size, ``patience`` the generations without
+    improvement after which it restarts around its best genome. ``init`` (CPPN encoding) is a genome dict
+    that seeds the population. An encoding without crossover ignores ``cxpb``.
+    ``toolbox``, when given, replaces the one the algorithm builds (its ``generator`` attribute,
     if any, drives the loop's own draws). ``checkpoint`` receives the loop's state (with the generator's)
     after every generation; that state passed back as ``resume`` continues the run exactly.
-    Returns an :class:`EvolutionResult`.
+    The same seed gives the same result on the CPU. Returns an :class:`EvolutionResult`.
     """
-    if pop_size < 2:
-        raise ValueError(f"population must be at least 2, got {pop_size}")
-    if generations < 1:
-        raise ValueError(f"generations must be at least 1, got {generations}")
-    if target_confidence is not None and not 0 < target_confidence < 1:
-        raise ValueError(f"target confidence must be in (0, 1), got {target_confidence}")
+    if algorithm is None:
+        algorithm = "ga" if encoding == "cppn" else DEFAULT_ALGORITHM
+    strategy_run = algorithm != "ga"
+    _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience)
+    if strategy_run:
+        genome_size = STRATEGY_DEFAULTS["genome_size"] if genome_size is None and encoding == "direct" else genome_size
+        upsample = upsample or STRATEGY_DEFAULTS["upsample"]
+        sigma = STRATEGY_DEFAULTS["sigma"] if sigma is None else sigma
+        if genome_size is not None and encoding == "direct":
+            genome_size = min(genome_size, *classifier.input_size[1:])
     device = torch.device(device) if device is not None else classifier.device
     target_index = classifier.class_index(target)
-    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init)
+    options = dict(upsample=upsample) if encoding == "direct" and upsample else {}
+    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, **options)
     if genome_encoding.mate is None:
         cxpb = 0.0
     generator = torch.Generator(device=device).manual_seed(seed)
-    toolbox = toolbox or make_toolbox(classifier, target_index, genome_encoding, generator)
     hall_of_fame = new_hall_of_fame()
+    target_fitness = float("inf") if target_confidence is None else target_confidence
 
-    if checkpoint is not None:
-        loop_checkpoint = checkpoint
-        checkpoint = lambda state: loop_checkpoint(dict(state, generator=generator.get_state()))  # noqa: E731
-    if resume is not None:
-        generator.set_state(resume["generator"])
-    population = genome_encoding.random(pop_size, generator, device) if resume is None else resume["population"]
-    _, _, logbook = ea_mu_plus_lambda(
-        population, toolbox, lambda_=pop_size, cxpb=cxpb, mutpb=mutpb, ngen=generations,
-        stats=fitness_statistics(), halloffame=hall_of_fame,
-        target_fitness=float("inf") if target_confidence is None else target_confidence,
-        on_generation=on_generation, checkpoint=checkpoint, resume=resume,
-    )
+    if strategy_run:
+        logbook, stopped_by, genome = _run_strategy(
+            classifier, target_index, genome_encoding, algorithm, pop_size, generations, budget, sigma, patience,
+            generator, device, hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume)
+    else:
+        toolbox = toolbox or make_toolbox(classifier, target_index, genome_encoding, generator)
+        if checkpoint is not None:
+            loop_checkpoint = checkpoint
+            checkpoint = lambda state: loop_checkpoint(dict(state, generator=generator.get_state()))  # noqa: E731
+        if resume is not None:
+            generator.set_state(resume["generator"])
+        population = genome_encoding.random(pop_size, generator, device) if resume is None else resume["population"]
+        _, _, logbook, stopped_by = ea_mu_plus_lambda(
+            population, toolbox, lambda_=pop_size, cxpb=cxpb, mutpb=mutpb, ngen=generations,
+            stats=fitness_statistics(), halloffame=hall_of_fame, target_fitness=target_fitness, budget=budget,
+            on_generation=on_generation, checkpoint=checkpoint, resume=resume,
+        )
+        genome = hall_of_fame[0].genome
     seconds = logbook[-1]["seconds"]  # counts the time before a resume too
 
-    genome = hall_of_fame[0].genome
     image = saved_images(genome_encoding, genome[None])[0]
     probs = classifier.probs(image[None])[0]
-    config = dict(encoding=encoding, pop_size=pop_size, generations=generations, seed=seed,
-                  target_confidence=target_confidence, genome_size=genome_size, cxpb=cxpb, mutpb=mutpb,
-                  device=str(device), encoding_params=genome_encoding.params())
+    config = dict(algorithm=algorithm, encoding=encoding, pop_size=pop_size, generations=generations, budget=budget,
+                  seed=seed, target_confidence=target_confidence, genome_size=genome_size, cxpb=cxpb, mutpb=mutpb,
+                  sigma=sigma, patience=patience if strategy_run else None, device=str(device),
+                  encoding_params=genome_encoding.params())
     return EvolutionResult(
         model=classifier.name, target=classifier.labels[target_index], target_index=target_index,
         method=encoding, image=image.cpu(), genome=genome.cpu(), confidence=float(probs[target_index]),
         genome_dict=genome_encoding.to_dict(genome),
         top5=classifier.topk(probs), generations=logbook[-1]["gen"], evaluations=logbook[-1]["evals"],
         seconds=seconds, seed=seed, config=config, logbook=list(logbook),
-        milestones=milestones_from_logbook(logbook),
+        milestones=milestones_from_logbook(logbook), stopped_by=stopped_by,
     )
+
+
+def _run_strategy(classifier, target_index, encoding, algorithm, pop_size, generations, budget, sigma, patience,
+                  generator, device, hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume):
+    """Drive a strategy through :func:`ea_generate_update`; returns (logbook, stopped_by, best genome in [0, 1])."""
+    if not hasattr(encoding, "genome_shape"):
+        raise ValueError(f"the strategies search real vectors; the {encoding.name!r} encoding has none "
+                         f"(use direct or dct, or --algorithm ga)")
+    dim = int(torch.Size(encoding.genome_shape).numel())
+    strategy = make_strategy(algorithm, torch.zeros(dim, device=device), sigma, pop_size, generator)
+    toolbox = toolbox or make_strategy_toolbox(classifier, target_index, encoding, strategy)
+    if resume is not None:
+        generator.set_state(resume["generator"])
+        toolbox.strategy.load_state(resume["strategy"])
+        hall_of_fame.update([Individual(resume["best_genome"], resume["best"])])
+    loop_checkpoint = None
+    if checkpoint is not None:
+        def loop_checkpoint(state):
+            checkpoint(dict(state, generator=generator.get_state(), strategy=toolbox.strategy.state(),
+                            best_genome=hall_of_fame[0].genome))
+    logbook, stopped_by = ea_generate_update(
+        toolbox, generations, stats=fitness_statistics(), halloffame=hall_of_fame, target_fitness=target_fitness,
+        budget=budget, patience=patience, on_generation=on_generation, checkpoint=loop_checkpoint, resume=resume)
+    return logbook, stopped_by, torch.sigmoid(hall_of_fame[0].genome).view(encoding.genome_shape)
+
+
+def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience):
+    """Refuse settings no search can run with, before anything is built (one-line messages)."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}")
+    if pop_size < 2:
+        raise ValueError(f"population must be at least 2, got {pop_size}")
+    if generations < 1:
+        raise ValueError(f"generations must be at least 1, got {generations}")
+    if target_confidence is not None and not 0 < target_confidence < 1:
+        raise ValueError(f"target confidence must be in (0, 1), got {target_confidence}")
+    if budget is not None and budget < pop_size:
+        raise ValueError(f"the budget ({budget} evaluations) must cover at least one population ({pop_size})")
+    if sigma is not None and not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    if patience is not None and patience < 1:
+        raise ValueError(f"patience must be at least 1 generation, got {patience}")
+    if algorithm != "ga" and encoding == "cppn":
+        raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
+                         "use --algorithm ga with --encoding cppn, or --encoding direct / dct")

@@ -22,7 +22,8 @@ class EvolutionResult:
     graph for encodings that have one (CPPN), written as best.json; ``confidence`` and ``top5`` are the
     classifier's verdict on exactly that image. ``milestones`` maps each threshold of ``MILESTONES`` to the
     generation, evaluations and seconds at which the best fitness first reached it (or None).
-    ``evaluations`` counts forward passes; gradient methods also count ``backward_passes``.
+    ``evaluations`` counts forward passes; gradient methods also count ``backward_passes``. ``stopped_by``
+    says what ended an evolutionary search: the target confidence, the evaluation budget or the generations.
     """
 
     model: str
@@ -42,6 +43,7 @@ class EvolutionResult:
     milestones: dict = field(default_factory=dict)
     genome_dict: dict | None = None
     backward_passes: int = 0
+    stopped_by: str | None = None  # "target", "budget" or "generations" (evolutionary searches)
 
     def summary(self) -> dict:
         """Everything but the tensors, as JSON-ready data (the content of result.json)."""

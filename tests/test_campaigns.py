@@ -72,7 +72,7 @@ def test_corrupt_checkpoint_is_reported_by_name_and_kept(tmp_path, capsys):
     (job_dir / "checkpoint.pt").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(CorruptFileError, match="checkpoint.pt"):
         run_campaign(_config(), out)
-    assert main(["campaign", "--resume", str(out)]) == 1
+    assert main(["campaign", "--resume", str(out)]) == 2
     assert "0008-bag-seed0/checkpoint.pt" in capsys.readouterr().err
     assert (job_dir / "checkpoint.pt").read_bytes() == b"PK\x03\x04 truncated"
 
@@ -89,7 +89,7 @@ def test_existing_campaign_needs_force(tmp_path, capsys):
     args = ["campaign", "--model", "lenet_fmnist", "--encoding", "direct", "--classes", "Bag", "--generations", "2",
             "--pop", "8", "--out", str(tmp_path / "c")]
     assert main(args) == 0
-    assert main(args) == 1 and "--resume" in capsys.readouterr().err
+    assert main(args) == 2 and "--resume" in capsys.readouterr().err
     assert main(args + ["--force"]) == 0
 
 

@@ -44,7 +44,7 @@ def test_existing_result_is_not_overwritten_without_force(tmp_path, capsys):
             "--out", str(tmp_path)]
     assert main(args) == 0
     before = (tmp_path / "result.json").read_text()
-    assert main(args + ["--seed", "5"]) == 1
+    assert main(args + ["--seed", "5"]) == 2
     assert "--force" in capsys.readouterr().err
     assert (tmp_path / "result.json").read_text() == before
     assert main(args + ["--seed", "5", "--force"]) == 0
@@ -54,9 +54,9 @@ def test_existing_result_is_not_overwritten_without_force(tmp_path, capsys):
 @pytest.mark.parametrize("args, code, message", [
     (["--model", "lenet_fmist", "--target", "Bag"], 2, "closest matches: lenet_fmnist"),
     (["--model", "lenet_fmnist", "--target", "sneakr"], 2, "'Sneaker'"),
-    (["--model", "lenet_fmnist", "--target", "Bag", "--pop", "1"], 1, "population must be at least 2"),
-    (["--model", "lenet_fmnist", "--target", "Bag", "--generations", "0"], 1, "generations must be at least 1"),
-    (["--model", "lenet_fmnist", "--target", "Bag", "--confidence", "1.5"], 1, "confidence must be in (0, 1)"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--pop", "1"], 2, "population must be at least 2"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--generations", "0"], 2, "generations must be at least 1"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--confidence", "1.5"], 2, "confidence must be in (0, 1)"),
 ])
 def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, capsys, args, code, message):
     out = tmp_path / "never"
@@ -69,9 +69,9 @@ def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, capsys, args
 def test_unreadable_image_is_reported(tmp_path, capsys):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not a png")
-    assert main(["classify", "lenet_fmnist", str(bad)]) == 1
+    assert main(["classify", "lenet_fmnist", str(bad)]) == 2
     assert "cannot read image" in capsys.readouterr().err
-    assert main(["classify", "lenet_fmnist", str(tmp_path / "missing.png")]) == 1
+    assert main(["classify", "lenet_fmnist", str(tmp_path / "missing.png")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -113,7 +113,7 @@ def test_cppn_run_can_start_from_a_genome(tmp_path):
 def test_render_refuses_sizes_out_of_range(tmp_path, capsys, size):
     genome = tmp_path / "g.json"
     genome.write_text(json.dumps({"outputs": ["gray"], "nodes": [], "connections": []}))
-    assert main(["render", str(genome), "--size", size, "--out", str(tmp_path / "p.png")]) == 1
+    assert main(["render", str(genome), "--size", size, "--out", str(tmp_path / "p.png")]) == 2
     assert "8..8192" in capsys.readouterr().err
     assert not (tmp_path / "p.png").exists()
 
@@ -122,6 +122,6 @@ def test_render_names_the_problem_in_a_bad_genome(tmp_path, capsys):
     genome = tmp_path / "cyclic.json"
     genome.write_text(json.dumps({"outputs": ["gray"], "nodes": [{"id": "a", "activation": "sine"}, {"id": "b", "activation": "sine"}],
                                   "connections": [{"from": "a", "to": "b", "weight": 1}, {"from": "b", "to": "a", "weight": 1}]}))
-    assert main(["render", str(genome), "--out", str(tmp_path / "p.png")]) == 1
+    assert main(["render", str(genome), "--out", str(tmp_path / "p.png")]) == 2
     err = capsys.readouterr().err
     assert "cyclic.json" in err and "cycle" in err

@@ -25,7 +25,7 @@ def test_bench_compares_methods_on_equal_budgets(tmp_path, capsys):
 
 def test_bench_refuses_unknown_methods(tmp_path, capsys):
     assert main(["bench", "--model", "perceptron_digits", "--classes", "3", "--methods", "annealing",
-                 "--out", str(tmp_path / "b")]) == 1
+                 "--out", str(tmp_path / "b")]) == 2
     assert "unknown methods annealing" in capsys.readouterr().err
 
 

@@ -89,7 +89,7 @@ def test_deepdream_bad_input_is_refused_and_writes_nothing(tmp_path, capsys, arg
 def test_unreadable_photo_is_reported(tmp_path, capsys):
     (tmp_path / "photo.png").write_text("not an image")
     assert main(["dream", "--model", "lenet_fmnist", "--layer", "0", "--from", str(tmp_path / "photo.png"),
-                 "--out", str(tmp_path / "never")]) == 1
+                 "--out", str(tmp_path / "never")]) == 2
     assert "cannot read image" in capsys.readouterr().err
     assert not (tmp_path / "never").exists()
 

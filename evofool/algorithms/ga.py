@@ -67,8 +67,9 @@ def ea_mu_plus_lambda(
     on_generation: Callable[[dict], None] | None = None,
     resume: dict | None = None,
     checkpoint: Callable[[dict], None] | None = None,
+    budget: int | None = None,
 ):
-    """Evolve ``population`` (an N x ... tensor) for up to ``ngen`` generations.
+    """Evolve ``population`` (an N x ... tensor) for up to ``ngen`` generations or ``budget`` evaluations.
 
     Pseudocode::
 
@@ -79,11 +80,13 @@ def ea_mu_plus_lambda(
             score only the children that changed (the others keep their parent's fitness)
             population = survive(population + children, mu)        # the mu fittest live on
             record statistics; stop once the best fitness reaches target_fitness
+            or once evals reached the budget (checked before a generation: at most one batch more)
 
     ``survive`` must return mu indices into the pool (population, then children). ``checkpoint``, when
     given, receives the loop's state after every generation (population, fitness, gen, evals, logbook,
     seconds); passing such a state back as ``resume`` continues from it. Returns
-    ``(population, fitness, logbook)``, the population sorted best first.
+    ``(population, fitness, logbook, stopped_by)``, the population sorted best first, ``stopped_by`` one of
+    "target", "budget", "generations".
     """
     mu = population.shape[0]
     generator = getattr(toolbox, "generator", None)
@@ -106,7 +109,7 @@ def ea_mu_plus_lambda(
             _remember(halloffame, population, fitness, best)
 
     for gen in range(first_gen, ngen + 1):
-        if best >= target_fitness:
+        if best >= target_fitness or (budget is not None and evals >= budget):
             break
         chosen = toolbox.select(fitness, lambda_)
         children, changed = vary(population.index_select(0, chosen), toolbox, cxpb, mutpb, generator)
@@ -127,7 +130,16 @@ def ea_mu_plus_lambda(
                             seconds=time.perf_counter() - start))
 
     order = fitness.argsort(descending=True)
-    return population[order], fitness[order], logbook
+    return population[order], fitness[order], logbook, stop_reason(best, evals, target_fitness, budget)
+
+
+def stop_reason(best: float, evals: int, target_fitness: float, budget: int | None) -> str:
+    """Why a loop ended: "target" reached, "budget" spent, or its "generations" run out."""
+    if best >= target_fitness:
+        return "target"
+    if budget is not None and evals >= budget:
+        return "budget"
+    return "generations"
 
 
 def vary(children, toolbox, cxpb, mutpb, generator=None):

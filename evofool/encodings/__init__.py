@@ -2,22 +2,27 @@
 
 from ..images import quantize
 from .cppn import CPPNEncoding
+from .dct import DCTEncoding
 from .direct import DirectEncoding
 
-ENCODINGS = ("direct", "cppn")
+ENCODINGS = ("direct", "dct", "cppn")
 
 
 def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int | None = None,
-                  init: dict | None = None):
+                  init: dict | None = None, **options):
     """The encoding called ``name`` for a model taking C x H x W inputs.
 
-    ``genome_size`` applies to the direct encoding, ``init`` (a CPPN genome dict) to the CPPN encoding.
+    ``genome_size`` applies to the direct encoding (S x S pixels) and the frequency encoding (K x K
+    frequencies), ``init`` (a CPPN genome dict) to the CPPN encoding; ``options`` are the encoding's own
+    fields (``upsample`` for direct, ``coordinate_scale`` for CPPN, ...).
     """
     channels, height, width = input_size
     if name == "direct":
-        return DirectEncoding(channels, (height, width), genome_size)
+        return DirectEncoding(channels, (height, width), genome_size, **options)
+    if name == "dct":
+        return DCTEncoding(channels, (height, width), genome_size, **options)
     if name == "cppn":
-        return CPPNEncoding(channels, (height, width), init=init)
+        return CPPNEncoding(channels, (height, width), init=init, **options)
     raise ValueError(f"unknown encoding {name!r}; choose one of {', '.join(ENCODINGS)}")
 
 

@@ -9,14 +9,17 @@ import torch.nn.functional as F
 
 from ..algorithms.operators import cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded
 
+UPSAMPLING = ("nearest", "bilinear")
+
 
 @dataclass
 class DirectEncoding:
     """Genes in [0, 1], one per pixel and channel of a C x S x S genome image.
 
-    ``render`` upsamples the genome (nearest neighbour, so each gene stays a visible block) to the model's
-    input size; a genome smaller than the input makes the search space smaller and the search faster.
-    Variation follows the original fooling code: polynomial mutation (eta 15) and SBX crossover (eta 10).
+    ``render`` upsamples the genome to the model's input size, by nearest neighbour (each gene stays a
+    visible block, as in the paper) or bilinearly (a smooth image, whose genes each move a neighbourhood);
+    a genome smaller than the input makes the search space smaller and the search faster. Variation
+    follows the original fooling code: polynomial mutation (eta 15) and SBX crossover (eta 10).
     """
 
     channels: int
@@ -26,8 +29,13 @@ class DirectEncoding:
     mutation_indpb: float = 0.1
     crossover_eta: float = 10.0
     crossover: str = "uniform"
+    upsample: str = "nearest"
 
     name = "direct"
+
+    def __post_init__(self):
+        if self.upsample not in UPSAMPLING:
+            raise ValueError(f"unknown upsampling {self.upsample!r}; choose one of {', '.join(UPSAMPLING)}")
 
     @property
     def genome_shape(self) -> tuple[int, int, int]:
@@ -37,7 +45,7 @@ class DirectEncoding:
         return (self.channels, self.genome_size, self.genome_size)
 
     def params(self) -> dict:
-        return dict(genome_shape=list(self.genome_shape), mutation_eta=self.mutation_eta,
+        return dict(genome_shape=list(self.genome_shape), upsample=self.upsample, mutation_eta=self.mutation_eta,
                     mutation_indpb=self.mutation_indpb, crossover_eta=self.crossover_eta)
 
     def to_dict(self, genome: torch.Tensor) -> None:
@@ -52,7 +60,9 @@ class DirectEncoding:
         """Images N x C x H x W in [0, 1] at the model's input size."""
         if genomes.shape[-2:] == tuple(self.image_size):
             return genomes
-        return F.interpolate(genomes, size=tuple(self.image_size), mode="nearest")
+        if self.upsample == "nearest":
+            return F.interpolate(genomes, size=tuple(self.image_size), mode="nearest")
+        return F.interpolate(genomes, size=tuple(self.image_size), mode="bilinear", align_corners=False)
 
     def mutate(self, genomes: torch.Tensor, generator: torch.Generator):
         return mut_polynomial_bounded(genomes, self.mutation_eta, self.mutation_indpb, 0.0, 1.0, generator)

@@ -1,0 +1,148 @@
+import pytest
+import torch
+from deap import base
+
+import evofool
+from evofool.algorithms.es import ea_generate_update, register_strategy
+from evofool.algorithms.ga import fitness_statistics, new_hall_of_fame
+from evofool.algorithms.strategies import SNES, DeapCMA, SepCMAES, make_strategy, rank_utilities
+from evofool.cli import main
+
+
+def _sphere_toolbox(strategy, optimum):
+    toolbox = register_strategy(base.Toolbox(), strategy)
+    toolbox.register("evaluate", lambda x: -((x - optimum) ** 2).sum(1))
+    return toolbox
+
+
+@pytest.mark.parametrize("name, dim, generations", [("snes", 40, 300), ("sep-cma", 40, 300), ("cma", 10, 150)])
+def test_strategies_find_the_optimum_of_a_sphere(name, dim, generations):
+    optimum = torch.linspace(-2, 2, dim)
+    strategy = make_strategy(name, torch.zeros(dim), 1.0, 16, torch.Generator().manual_seed(0))
+    toolbox = _sphere_toolbox(strategy, optimum)
+    hall_of_fame = new_hall_of_fame()
+    start = -((optimum) ** 2).sum().item()
+    logbook, stopped_by = ea_generate_update(toolbox, generations, fitness_statistics(), hall_of_fame)
+    assert stopped_by == "generations"
+    assert logbook[-1]["best"] > 0.01 * start  # squared distance down by 100x at least
+    assert (hall_of_fame[0].genome - optimum).abs().max() < 0.5
+
+
+def test_samples_come_in_mirrored_pairs():
+    for strategy in (SNES(torch.ones(6), 0.5, 8, torch.Generator().manual_seed(1)),
+                     SepCMAES(torch.ones(6), 0.5, 8, torch.Generator().manual_seed(1))):
+        samples = strategy.generate()
+        assert torch.allclose(samples[:4] + samples[4:], 2 * torch.ones(4, 6))
+
+
+def test_rank_utilities_depend_on_ranks_only():
+    fitness = torch.tensor([0.1, 0.9, 0.5, 0.0001])
+    utilities = rank_utilities(fitness)
+    assert utilities.sum().abs() < 1e-6
+    assert utilities.argmax() == 1 and utilities[3] == utilities.min()
+    assert torch.allclose(rank_utilities(fitness.log()), utilities)
+
+
+def test_step_sizes_shrink_near_the_optimum():
+    strategy = SNES(torch.zeros(20), 1.0, 16, torch.Generator().manual_seed(0))
+    ea_generate_update(_sphere_toolbox(strategy, torch.zeros(20)), 200)
+    assert strategy.sigma.max() < 0.5
+
+
+def test_stalled_strategy_restarts_from_its_best_genome():
+    strategy = SNES(torch.zeros(5), 1.0, 8, torch.Generator().manual_seed(0), lr_sigma=0.5)
+    toolbox = register_strategy(base.Toolbox(), strategy)
+    calls = []
+    toolbox.register("evaluate", lambda x: torch.zeros(x.shape[0]))  # a plateau: nothing ever improves
+    toolbox.register("restart", lambda centroid: calls.append(centroid.clone()) or strategy.restart(centroid))
+    hall_of_fame = new_hall_of_fame()
+    ea_generate_update(toolbox, 21, fitness_statistics(), hall_of_fame, patience=10)
+    assert len(calls) == 2  # generations 11 and 21
+    assert torch.equal(calls[0], hall_of_fame[0].genome)
+    assert torch.equal(strategy.sigma, torch.ones(5))  # the step sizes are the initial ones again after a restart
+
+
+@pytest.mark.parametrize("name", ["sep-cma", "snes", "cma"])
+def test_bad_strategy_parameters_are_refused(name):
+    with pytest.raises(ValueError, match="sigma"):
+        make_strategy(name, torch.zeros(3), 0.0, 8, torch.Generator())
+    with pytest.raises(ValueError, match="population"):
+        make_strategy(name, torch.zeros(3), 1.0, 1, torch.Generator())
+
+
+def test_full_cma_refuses_genomes_too_large_for_its_covariance():
+    with pytest.raises(ValueError, match="sep-cma"):
+        DeapCMA(torch.zeros(3000), 1.0, 8, torch.Generator())
+
+
+@pytest.mark.parametrize("algorithm", ["snes", "sep-cma", "cma"])
+def test_every_strategy_fools_the_perceptron(perceptron, algorithm):
+    result = evofool.evolve(perceptron, "3", algorithm=algorithm, generations=200, seed=0, target_confidence=0.99)
+    assert result.confidence >= 0.99 and result.stopped_by == "target"
+    again = evofool.load_classifier("perceptron_digits", device="cpu").probs(result.image[None])[0, 3]
+    assert abs(again.item() - result.confidence) < 1e-6  # the saved image's own score
+
+
+@pytest.mark.parametrize("algorithm, encoding", [("snes", "direct"), ("ga", "direct"), ("snes", "dct"), ("ga", "dct")])
+def test_budget_stops_every_algorithm(lenet, algorithm, encoding):
+    result = evofool.evolve(lenet, "Coat", algorithm=algorithm, encoding=encoding, pop_size=16, generations=1000,
+                            budget=100, seed=0, target_confidence=None)
+    assert result.stopped_by == "budget"
+    assert 100 <= result.evaluations < 100 + 16
+    assert result.config["budget"] == 100 and result.config["algorithm"] == algorithm
+
+
+def test_strategy_run_resumes_exactly(lenet):
+    saved = {}
+    kwargs = dict(algorithm="sep-cma", pop_size=8, seed=3, target_confidence=None)
+    whole = evofool.evolve(lenet, "Coat", generations=12, **kwargs)
+    evofool.evolve(lenet, "Coat", generations=5, checkpoint=lambda state: saved.update(state), **kwargs)
+    resumed = evofool.evolve(lenet, "Coat", generations=12, resume=saved, **kwargs)
+    assert torch.equal(whole.image, resumed.image)
+    assert [row["best"] for row in whole.logbook] == [row["best"] for row in resumed.logbook]
+
+
+def test_bilinear_genome_renders_smoothly():
+    from evofool.encodings import make_encoding
+
+    genome = torch.zeros(1, 1, 2, 2)
+    genome[..., 0, 0] = 1.0
+    nearest = make_encoding("direct", (1, 8, 8), 2, upsample="nearest").render(genome)
+    bilinear = make_encoding("direct", (1, 8, 8), 2, upsample="bilinear").render(genome)
+    assert set(nearest.unique().tolist()) == {0.0, 1.0}
+    assert len(bilinear.unique()) > 4 and bilinear[0, 0, 0, 0] == 1.0 and bilinear[0, 0, 7, 7] == 0.0
+
+
+def test_dct_genome_is_a_smooth_image_in_range():
+    from evofool.encodings import make_encoding
+
+    encoding = make_encoding("dct", (3, 32, 32), 4)
+    genomes = encoding.random(5, torch.Generator().manual_seed(0), "cpu")
+    images = encoding.render(genomes)
+    assert images.shape == (5, 3, 32, 32) and 0 < images.min() and images.max() < 1
+    flat = encoding.render(torch.full((1, 3, 4, 4), 0.5))
+    assert torch.allclose(flat, torch.full_like(flat, 0.5))  # zero coefficients: gray
+    assert (images[..., 1:, :] - images[..., :-1, :]).abs().max() < 0.3  # four frequencies: no pixel-to-pixel jumps
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--budget", "10"], "at least one population"),
+    (["--algorithm", "snes", "--sigma", "0"], "sigma must be positive"),
+    (["--algorithm", "snes", "--encoding", "cppn"], "the strategies search real vectors"),
+    (["--encoding", "dct", "--genome-size", "99"], "1 <= K <= 28"),
+])
+def test_bad_search_settings_exit_2_and_write_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "never"
+    assert main(["evolve", "--model", "lenet_fmnist", "--target", "Bag", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_unknown_algorithm_lists_the_known_ones(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["evolve", "--target", "Bag", "--algorithm", "nes", "--out", str(tmp_path / "never")])
+    assert stop.value.code == 2
+    assert "'ga', 'snes', 'sep-cma', 'cma'" in capsys.readouterr().err.splitlines()[-1]
+    with pytest.raises(ValueError, match="choose one of ga, snes"):
+        evofool.evolve(None, 0, algorithm="nes")
