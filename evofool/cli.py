@@ -240,7 +240,9 @@ def cmd_campaign(args):
         classes = "all" if args.classes == "all" else [c.strip() for c in args.classes.split(",")]
         config = CampaignConfig(model=args.model, encoding=args.encoding, algorithm=args.algorithm, classes=classes,
                                 generations=args.generations, pop=args.pop, seeds=args.seeds,
-                                checkpoint_every=args.checkpoint_every, compile=args.compile)
+                                checkpoint_every=args.checkpoint_every, compile=args.compile, budget=args.budget,
+                                search=args.search, emitters=args.emitters, genome_size=args.genome_size,
+                                upsample=args.upsample)
         out = start_campaign(config, args.out, force=args.force)
     single = config.algorithm == "map-elites" and args.jobs == 1 and args.backend == "loky"
     total = config.generations * len(config.seeds) if single else None
@@ -408,7 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model(p)
     p.add_argument("--classes", required=True, help="comma-separated class names or indices")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--methods", default="direct,cppn,gradient")
+    p.add_argument("--methods", default="direct,cppn,snes,gradient",
+                   help="direct and cppn (the GA), snes, sep-cma, cma (strategies), gradient")
     p.add_argument("--budget", type=int, default=2000, help="forward passes per run (default %(default)s)")
     p.add_argument("--pop", type=int, default=32, help="GA population (default %(default)s)")
     p.add_argument("--device")
@@ -428,7 +431,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--algorithm", default="map-elites", choices=("map-elites", "per-class"))
     p.add_argument("--classes", default="all", help="all, or comma-separated names or indices")
     p.add_argument("--generations", type=int, default=100)
+    p.add_argument("--budget", type=int, help="model evaluations per job (default: none)")
     p.add_argument("--pop", type=int, default=64)
+    p.add_argument("--search", choices=ALGORITHMS, help="per-class: evolve's algorithm (default as in evolve)")
+    p.add_argument("--emitters", type=int, default=0,
+                   help="map-elites: strategy emitters, each improving one cell at a time (direct or dct encoding)")
+    p.add_argument("--genome-size", type=int, help="direct: S x S pixels; dct: K x K frequencies")
+    p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--jobs", type=int, default=1, help="parallel jobs (default %(default)s)")
     p.add_argument("--backend", default="loky", choices=("loky", "dask"))

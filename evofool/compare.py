@@ -13,19 +13,23 @@ from pathlib import Path
 import numpy as np
 
 from .dreams import dream
+from .algorithms.strategies import STRATEGIES
 from .evolve import evolve
 from .results import MILESTONES
 
-METHODS = ("direct", "cppn", "gradient")
+# the paper's GA on pixels and on CPPNs, the evolution strategies (default genome), gradient ascent
+METHODS = ("direct", "cppn", *STRATEGIES, "gradient")
 
 
 def run_method(classifier, target, method, budget, seed, pop_size):
     """One run of ``method`` on ``target`` with at most ``budget`` forward passes; returns a record."""
     if method == "gradient":
         result = dream(classifier, target, steps=max(1, (budget - 1) // 2), seed=seed, target_confidence=0.9999)
-    elif method in ("direct", "cppn"):
-        result = evolve(classifier, target, encoding=method, pop_size=pop_size,
-                        generations=max(1, budget // pop_size - 1), seed=seed, target_confidence=0.9999)
+    elif method in METHODS:
+        ga = method in ("direct", "cppn")  # the GA scores its first population before generation 1
+        result = evolve(classifier, target, algorithm="ga" if ga else method, encoding=method if ga else "direct",
+                        pop_size=pop_size, generations=max(1, budget // pop_size - ga), seed=seed,
+                        target_confidence=0.9999)
     else:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     return dict(

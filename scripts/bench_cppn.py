@@ -44,8 +44,8 @@ def bench_imagenet(classes, pop, generations, seed):
     for label in classes:
         row = dict(target=label)
         for encoding in ("cppn", "direct"):
-            r = evofool.evolve(classifier, label, encoding=encoding, pop_size=pop, generations=generations,
-                               seed=seed, target_confidence=0.99)
+            r = evofool.evolve(classifier, label, algorithm="ga", encoding=encoding, pop_size=pop,
+                               generations=generations, seed=seed, target_confidence=0.99)
             row[encoding] = dict(confidence=round(r.confidence, 4), evaluations=r.evaluations,
                                  seconds=round(r.seconds, 1), top1=r.top5[0][0])
             print(f"imagenet {encoding:>6} {label:>16}: {r.confidence:.4f} ({r.evaluations} evals, "

@@ -26,7 +26,8 @@ def main():
     runs = []
     for index, label in enumerate(classifier.labels):
         for seed in args.seeds:
-            result = evofool.evolve(classifier, index, pop_size=args.pop, generations=args.generations, seed=seed)
+            result = evofool.evolve(classifier, index, algorithm="ga", pop_size=args.pop, generations=args.generations,
+                                    seed=seed)
             run = dict(target=label, seed=seed, confidence=result.confidence, generations=result.generations,
                        evaluations=result.evaluations, seconds=round(result.seconds, 3),
                        to_0_99=result.milestones[0.99], to_0_9999=result.milestones[0.9999])

@@ -89,7 +89,7 @@ def bench_model(name, generations, device="cpu", compile=False, pop=None):
         start = time.perf_counter()
         classifier.compile(batch_size=pop).probs(torch.rand(pop, *classifier.input_size))
         compile_seconds = time.perf_counter() - start
-    evofool.evolve(classifier, target, pop_size=pop, generations=2, target_confidence=None)  # warm-up
+    evofool.evolve(classifier, target, algorithm="ga", pop_size=pop, generations=2, target_confidence=None)  # warm-up
     raw = InterleavedForward(classifier, pop)
     naive = InterleavedNaive(classifier, target, pop, case["naive_every"])  # eager: batch 1 is not compiled
     # timed in turns between our generations, so that every figure sees the same machine drift;
@@ -102,7 +102,7 @@ def bench_model(name, generations, device="cpu", compile=False, pop=None):
             for timer in timers:
                 timer(row)
 
-    result = evofool.evolve(classifier, target, pop_size=pop, generations=generations, seed=0,
+    result = evofool.evolve(classifier, target, algorithm="ga", pop_size=pop, generations=generations, seed=0,
                             target_confidence=None, on_generation=between_generations)
     ga_seconds = result.seconds - sum(timer.seconds for timer in timers)
     ga_rate = result.evaluations / ga_seconds

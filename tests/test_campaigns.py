@@ -37,11 +37,11 @@ def _stop_at(gen, saved):
 
 
 def test_evolve_resumed_from_a_checkpoint_ends_where_an_unbroken_run_ends(lenet):
-    whole = evofool.evolve(lenet, "Coat", pop_size=16, generations=12, seed=4, target_confidence=None)
+    whole = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=16, generations=12, seed=4, target_confidence=None)
     saved = {}
-    evofool.evolve(lenet, "Coat", pop_size=16, generations=5, seed=4, target_confidence=None,
+    evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=16, generations=5, seed=4, target_confidence=None,
                    checkpoint=_stop_at(5, saved))
-    resumed = evofool.evolve(lenet, "Coat", pop_size=16, generations=12, seed=4, target_confidence=None, resume=saved)
+    resumed = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=16, generations=12, seed=4, target_confidence=None, resume=saved)
     assert torch.equal(whole.image, resumed.image) and whole.confidence == resumed.confidence
     assert [r["best"] for r in whole.logbook] == [r["best"] for r in resumed.logbook]
 

@@ -75,8 +75,8 @@ def test_zoom_frames_and_gif(tmp_path):
 
 @pytest.mark.parametrize("args, code, message", [
     (["--layer", "conv9"], 2, "available: 0, 1, 2"),
-    (["--layer", "0", "--steps", "0"], 1, "--steps must be at least 1"),
-    (["--layer", "0", "--zoom", "1.5"], 1, "--zoom must be in (0, 1)"),
+    (["--layer", "0", "--steps", "0"], 2, "--steps must be at least 1"),
+    (["--layer", "0", "--zoom", "1.5"], 2, "--zoom must be in (0, 1)"),
 ])
 def test_deepdream_bad_input_is_refused_and_writes_nothing(tmp_path, capsys, args, code, message):
     save_png(_photo(), tmp_path / "photo.png")

@@ -10,7 +10,7 @@ from evofool.results import save_result
 
 
 def test_evolve_fools_the_perceptron_and_records_milestones(perceptron):
-    result = evofool.evolve(perceptron, "3", pop_size=32, generations=300, seed=1)
+    result = evofool.evolve(perceptron, "3", algorithm="ga", pop_size=32, generations=300, seed=1)
     assert result.confidence >= 0.9999
     assert result.top5[0][:2] == ("3", 3)
     assert result.generations < 300
@@ -36,14 +36,14 @@ def test_saved_png_scores_the_reported_confidence(tmp_path, lenet):
 
 
 def test_small_genome_is_upsampled_to_the_model_input(lenet):
-    result = evofool.evolve(lenet, "Trouser", pop_size=16, generations=3, seed=0, genome_size=7)
+    result = evofool.evolve(lenet, "Trouser", algorithm="ga", pop_size=16, generations=3, seed=0, genome_size=7)
     assert result.genome.shape == (1, 7, 7)
     assert result.image.shape == (1, 28, 28)
     assert torch.equal(result.image[:, :4, :4], result.image[:, :1, :1].expand(1, 4, 4))
 
 
 def test_only_changed_children_are_scored(perceptron):
-    result = evofool.evolve(perceptron, 0, pop_size=20, generations=5, seed=0, cxpb=0.0, mutpb=0.5,
+    result = evofool.evolve(perceptron, 0, algorithm="ga", pop_size=20, generations=5, seed=0, cxpb=0.0, mutpb=0.5,
                             target_confidence=0.999999)
     nevals = [row["nevals"] for row in result.logbook[1:]]
     assert all(0 < n < 20 for n in nevals)
@@ -58,7 +58,7 @@ def test_user_registered_operators_drive_the_loop(perceptron):
         return torch.ones_like(genomes), torch.ones(len(genomes), dtype=torch.bool)
 
     toolbox.register("mutate", mutate_to_white)
-    result = evofool.evolve(perceptron, 2, pop_size=8, generations=2, toolbox=toolbox, cxpb=0.0,
+    result = evofool.evolve(perceptron, 2, algorithm="ga", pop_size=8, generations=2, toolbox=toolbox, cxpb=0.0,
                             target_confidence=0.999999)
     assert calls == [8, 8]
     white = perceptron.probs(torch.ones(1, 1, 8, 8))[0, 2].item()

@@ -146,3 +146,26 @@ def test_unknown_algorithm_lists_the_known_ones(tmp_path, capsys):
     assert "'ga', 'snes', 'sep-cma', 'cma'" in capsys.readouterr().err.splitlines()[-1]
     with pytest.raises(ValueError, match="choose one of ga, snes"):
         evofool.evolve(None, 0, algorithm="nes")
+
+
+def test_map_elites_emitters_raise_the_cells_they_work_on(lenet):
+    from evofool.algorithms.map_elites import map_elites
+
+    plain = map_elites(lenet, "direct", pop_size=16, seed=0, generations=200, budget=1600, genome_size=14)
+    emitted = map_elites(lenet, "direct", pop_size=8, seed=0, generations=200, budget=1600, genome_size=14,
+                         emitters=1, emitter_pop=8)
+    assert plain.stopped_by == emitted.stopped_by == "budget"
+    assert 1600 <= emitted.evaluations < 1600 + 16
+    assert emitted.logbook[1]["nevals"] == 16  # 8 children of uniform parents + 8 emitter samples
+    assert emitted.archive.confidence.median() > plain.archive.confidence.median()
+
+
+def test_map_elites_with_emitters_resumes_exactly(lenet):
+    from evofool.algorithms.map_elites import map_elites
+
+    kwargs = dict(pop_size=8, seed=1, genome_size=7, emitters=2, emitter_pop=4)
+    whole = map_elites(lenet, "direct", generations=10, **kwargs)
+    saved = {}
+    map_elites(lenet, "direct", generations=4, checkpoint=lambda state: saved.update(state), **kwargs)
+    resumed = map_elites(lenet, "direct", generations=10, resume=saved, **kwargs)
+    assert torch.equal(whole.archive.confidence, resumed.archive.confidence)

@@ -2,6 +2,8 @@
 
 One forward pass gives every class's probability, so each child competes for every cell at once: it
 replaces the elite of each class where it scores higher. One run yields an elite for every class.
+Beside the paper's uniform parent draw, strategy emitters (``emitters.py``) can each run an evolution
+strategy toward one cell; their samples compete for every cell too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from deap import base, tools
 
 from ..classifiers import Classifier
 from ..encodings import make_encoding, saved_images
-from .ga import vary
+from .emitters import StrategyEmitters
+from .ga import stop_reason, vary
 
 
 @dataclass
@@ -40,6 +43,7 @@ class MapElitesResult:
     logbook: list[dict] = field(default_factory=list)
     evaluations: int = 0
     seconds: float = 0.0
+    stopped_by: str = "generations"
 
 
 def archive_statistics() -> tools.Statistics:
@@ -66,20 +70,45 @@ def map_elites(
     on_generation: Callable[[dict], None] | None = None,
     checkpoint: Callable[[dict], None] | None = None,
     resume: dict | None = None,
+    budget: int | None = None,
+    emitters: int = 0,
+    emitter_pop: int = 16,
+    emitter_algorithm: str = "snes",
+    sigma: float = 0.5,
+    upsample: str | None = None,
 ) -> MapElitesResult:
-    """Fill an archive with a cell per class (all classes by default) for ``generations`` generations.
+    """Fill an archive with a cell per class (all classes by default) for ``generations`` generations or
+    ``budget`` evaluations (checked before a generation, so at most one batch more).
 
-    Each generation draws ``pop_size`` parents uniformly from the filled cells, varies them with the
-    encoding's operators, scores the children in one batch and lets each child take every cell it beats.
-    ``checkpoint`` receives the state after every generation; passing it back as ``resume`` continues.
+    Pseudocode::
+
+        archive = best of a random population, per class
+        for gen in 1 .. generations:
+            children = vary(pop_size parents drawn uniformly from the archive)
+            children += ask(emitters)              # each emitter's strategy samples around its cell
+            scores = evaluate(children)            # one batch: every child's probability of every class
+            tell(emitters, scores)                 # each strategy ranks its samples on its own cell
+            each child takes every cell it beats
+
+    ``emitters`` strategy emitters (``emitter_algorithm``, ``emitter_pop`` samples each, step size
+    ``sigma``) need an encoding with real genes (direct, dct). ``genome_size`` and ``upsample`` shape
+    the direct encoding's genome. ``checkpoint`` receives the state after every generation; passing it back
+    as ``resume`` continues.
     """
     if pop_size < 2 or generations < 1:
         raise ValueError("population must be at least 2 and generations at least 1")
+    if budget is not None and budget < pop_size:
+        raise ValueError(f"the budget ({budget} evaluations) must cover at least one population ({pop_size})")
+    if emitters and encoding == "cppn":
+        raise ValueError("strategy emitters search real vectors: use them with the direct or dct encoding")
     indices = [classifier.class_index(c) for c in classes] if classes else list(range(classifier.num_classes))
     device = classifier.device
-    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size)
+    options = dict(upsample=upsample) if upsample and encoding == "direct" else {}
+    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, **options)
     generator = torch.Generator(device=device).manual_seed(seed)
     target = torch.tensor(indices, device=device)
+    emitter_set = (StrategyEmitters(emitters, emitter_pop, genome_encoding.genome_shape, emitter_algorithm, sigma,
+                                    generator, device) if emitters else None)
 
     toolbox = base.Toolbox()
     toolbox.generator = generator
@@ -105,27 +134,36 @@ def map_elites(
     else:
         archive = Archive(**{k: resume[k] for k in ("classes", "genomes", "confidence", "found")})
         generator.set_state(resume["generator"])
+        if emitter_set is not None:
+            emitter_set.load_state(resume["emitters"])
         evals, first_gen, start = resume["evals"], resume["gen"] + 1, start - resume["seconds"]
         for row in resume["logbook"]:
             logbook.record(**row)
 
     for gen in range(first_gen, generations + 1):
+        if budget is not None and evals >= budget:
+            break
         children, _ = vary(archive.genomes[toolbox.select(pop_size)], toolbox, cxpb, 1.0, generator)
+        if emitter_set is not None:
+            children = torch.cat([children, emitter_set.ask(archive.genomes, archive.confidence)])
         scores = toolbox.evaluate(children)
-        evals += pop_size
+        evals += children.shape[0]
         best, winner = scores.max(0)
         better = best > archive.confidence
         archive.genomes[better] = children[winner[better]]
         archive.confidence[better] = best[better]
         archive.found[better.cpu()] = gen
-        _record(logbook, gen, pop_size, evals, start, archive, stats, on_generation)
+        if emitter_set is not None:
+            emitter_set.tell(scores[pop_size:], archive.confidence)
+        _record(logbook, gen, children.shape[0], evals, start, archive, stats, on_generation)
         if checkpoint is not None:
             checkpoint(dict(archive.state(), gen=gen, evals=evals, logbook=list(logbook),
-                            seconds=time.perf_counter() - start, generator=generator.get_state()))
+                            seconds=time.perf_counter() - start, generator=generator.get_state(),
+                            emitters=emitter_set.state() if emitter_set is not None else None))
 
     images = saved_images(genome_encoding, archive.genomes).cpu()
     return MapElitesResult(archive, images, [genome_encoding.to_dict(g) for g in archive.genomes], list(logbook),
-                           evals, time.perf_counter() - start)
+                           evals, time.perf_counter() - start, stop_reason(0.0, evals, 1.0, budget))
 
 
 def _record(logbook, gen, nevals, evals, start, archive, stats, on_generation):

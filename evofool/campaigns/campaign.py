@@ -40,12 +40,27 @@ class CampaignConfig:
     checkpoint_every: int = 10
     target_confidence: float = 0.9999
     compile: bool = False  # score through torch.compile (see Classifier.compile)
+    budget: int | None = None  # model evaluations per job
+    search: str | None = None  # per-class jobs: evolve's algorithm (None: its default for the encoding)
+    emitters: int = 0  # map-elites: strategy emitters beside the uniform parent draw
+    genome_size: int | None = None
+    upsample: str | None = None
 
     def validate(self):
+        from ..evolve import ALGORITHMS as SEARCHES
+
         if self.algorithm not in ALGORITHMS:
             raise ValueError(f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}")
         if self.pop < 2 or self.generations < 1 or not self.seeds:
             raise ValueError("population must be at least 2, generations at least 1, and one seed given")
+        if self.checkpoint_every < 1:
+            raise ValueError(f"--checkpoint-every must be at least 1, got {self.checkpoint_every}")
+        if self.budget is not None and self.budget < self.pop:
+            raise ValueError(f"the budget ({self.budget} evaluations) must cover at least one population ({self.pop})")
+        if self.search is not None and self.search not in SEARCHES:
+            raise ValueError(f"unknown search {self.search!r}; choose one of {', '.join(SEARCHES)}")
+        if self.emitters < 0 or (self.emitters and self.encoding == "cppn"):
+            raise ValueError("emitters must be 0 or more, and need the direct or dct encoding")
 
 
 def jobs_of(config: CampaignConfig, labels: list[str]) -> list[dict]:
@@ -108,14 +123,16 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
 
         result = evolve(classifier, job["target"], encoding=config.encoding, pop_size=config.pop,
                         generations=config.generations, seed=job["seed"], target_confidence=config.target_confidence,
-                        checkpoint=checkpoint, resume=resume, on_generation=on_generation)
+                        checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
+                        algorithm=config.search, genome_size=config.genome_size, upsample=config.upsample)
         save_result(result, job_dir, force=True)
         return
     from ..algorithms.map_elites import map_elites
 
     classes = None if config.classes == "all" else config.classes
     result = map_elites(classifier, config.encoding, classes, config.pop, config.generations, job["seed"],
-                        checkpoint=checkpoint, resume=resume, on_generation=on_generation)
+                        genome_size=config.genome_size, upsample=config.upsample, checkpoint=checkpoint, resume=resume,
+                        on_generation=on_generation, budget=config.budget, emitters=config.emitters)
     cells = []
     for k, index in enumerate(result.archive.classes):
         save_png(result.images[k], job_dir / f"{index:04d}.png")

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from ..algorithms.operators import cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded
 
-UPSAMPLING = ("nearest", "bilinear")
+UPSAMPLING = ("nearest", "bilinear", "tile")
 
 
 @dataclass
@@ -17,7 +17,8 @@ class DirectEncoding:
     """Genes in [0, 1], one per pixel and channel of a C x S x S genome image.
 
     ``render`` upsamples the genome to the model's input size, by nearest neighbour (each gene stays a
-    visible block, as in the paper) or bilinearly (a smooth image, whose genes each move a neighbourhood);
+    visible block, as in the paper), bilinearly (a smooth image, whose genes each move a neighbourhood) or
+    by tiling (the S x S patch repeated: a texture at full resolution, what convnets respond to most);
     a genome smaller than the input makes the search space smaller and the search faster. Variation
     follows the original fooling code: polynomial mutation (eta 15) and SBX crossover (eta 10).
     """
@@ -60,6 +61,10 @@ class DirectEncoding:
         """Images N x C x H x W in [0, 1] at the model's input size."""
         if genomes.shape[-2:] == tuple(self.image_size):
             return genomes
+        height, width = self.image_size
+        if self.upsample == "tile":
+            rows, cols = -(-height // genomes.shape[-2]), -(-width // genomes.shape[-1])
+            return genomes.repeat(1, 1, rows, cols)[..., :height, :width]
         if self.upsample == "nearest":
             return F.interpolate(genomes, size=tuple(self.image_size), mode="nearest")
         return F.interpolate(genomes, size=tuple(self.image_size), mode="bilinear", align_corners=False)

@@ -1,0 +1,79 @@
+"""Strategy emitters for MAP-Elites (after CMA-ME, Fontaine et al. 2020): each emitter runs an evolution
+strategy toward improving one cell of the archive, then moves on to another.
+
+An emitter starts on a cell still below ``target``, with its strategy centred on that cell's elite (in
+logit space, as ``evolve`` runs strategies), and ranks its samples by their probability of that cell's
+class. It leaves the cell once the elite reaches ``target`` or when ``patience`` generations pass without
+the elite improving, and restarts on another cell. Its samples also compete for every other cell: the
+loop puts them in the archive like any child.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .strategies import make_strategy
+
+
+class StrategyEmitters:
+    """``count`` emitters of ``lambda_`` samples each, over genomes of ``shape`` with genes in [0, 1]."""
+
+    def __init__(self, count: int, lambda_: int, shape: tuple, algorithm: str, sigma: float,
+                 generator: torch.Generator, device, target: float = 0.99, patience: int = 20):
+        if count < 1:
+            raise ValueError(f"emitters must be at least 1, got {count}")
+        self.count, self.lambda_, self.shape, self.generator = count, lambda_, tuple(shape), generator
+        self.target, self.patience = target, patience
+        dim = int(torch.Size(shape).numel())
+        self.strategies = [make_strategy(algorithm, torch.zeros(dim, device=device), sigma, lambda_, generator)
+                           for _ in range(count)]
+        self.cells = [-1] * count  # the archive row each emitter improves; -1: not started
+        self.best = [float("-inf")] * count
+        self.stalled = [0] * count
+
+    @property
+    def batch(self) -> int:
+        return self.count * self.lambda_
+
+    def ask(self, archive_genomes: torch.Tensor, archive_confidence: torch.Tensor) -> torch.Tensor:
+        """The emitters' samples as genes in [0, 1], count * lambda_ x shape (emitters without a cell get one)."""
+        for k, cell in enumerate(self.cells):
+            if cell < 0:
+                self._start(k, archive_genomes, archive_confidence)
+        self._vectors = torch.cat([strategy.generate() for strategy in self.strategies])
+        return torch.sigmoid(self._vectors).view(-1, *self.shape)
+
+    def tell(self, scores: torch.Tensor, archive_confidence: torch.Tensor) -> None:
+        """Update each strategy with its samples' scores (``scores``: batch x cells) on its own cell; emitters
+        whose cell reached the target or stalled give it up (``archive_confidence`` after this batch)."""
+        for k, strategy in enumerate(self.strategies):
+            rows = slice(k * self.lambda_, (k + 1) * self.lambda_)
+            fitness = scores[rows, self.cells[k]]
+            strategy.update(self._vectors[rows], fitness)
+            elite = archive_confidence[self.cells[k]].item()
+            if elite > self.best[k]:
+                self.best[k], self.stalled[k] = elite, 0
+            else:
+                self.stalled[k] += 1
+            if elite >= self.target or self.stalled[k] >= self.patience:
+                self.cells[k] = -1
+
+    def _start(self, k: int, archive_genomes: torch.Tensor, archive_confidence: torch.Tensor) -> None:
+        """Point emitter k at a random cell below the target (any cell when all are there), from its elite."""
+        open_cells = (archive_confidence < self.target).nonzero().squeeze(1)
+        taken = torch.tensor([c for c in self.cells if c >= 0], dtype=torch.long, device=open_cells.device)
+        free = open_cells[~torch.isin(open_cells, taken)] if len(taken) else open_cells
+        pool = free if len(free) else torch.arange(len(archive_confidence), device=archive_confidence.device)
+        cell = int(pool[torch.randint(len(pool), (1,), generator=self.generator, device=pool.device)])
+        elite = archive_genomes[cell].reshape(-1).clamp(1e-3, 1 - 1e-3)
+        self.strategies[k].restart(torch.logit(elite))
+        self.cells[k], self.best[k], self.stalled[k] = cell, archive_confidence[cell].item(), 0
+
+    def state(self) -> dict:
+        return dict(cells=list(self.cells), best=list(self.best), stalled=list(self.stalled),
+                    strategies=[strategy.state() for strategy in self.strategies])
+
+    def load_state(self, state: dict) -> None:
+        self.cells, self.best, self.stalled = list(state["cells"]), list(state["best"]), list(state["stalled"])
+        for strategy, saved in zip(self.strategies, state["strategies"]):
+            strategy.load_state(saved)
