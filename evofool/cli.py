@@ -68,7 +68,7 @@ def cmd_evolve(args):
             classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,
             seed=args.seed, target_confidence=args.confidence, genome_size=args.genome_size,
             device=args.device, init=init, on_generation=bar, algorithm=args.algorithm, budget=args.budget,
-            sigma=args.sigma, upsample=args.upsample,
+            sigma=args.sigma, upsample=args.upsample, coordinate_scale=args.coordinate_scale,
         )
     save_result(result, args.out, force=args.force)
     print(f"{result.confidence:.4%} {result.target!r} after {result.generations} generations, "
@@ -297,6 +297,15 @@ class _progress:
         self.bar.set_postfix(best=f"{row['best']:.4f}", evals=row["evals"], refresh=False)
 
 
+def _coordinate_scale(text: str) -> float | str:
+    if text == "raw":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number or 'raw', not {text!r}") from None
+
+
 def _load(args):
     return classifiers.load_classifier(args.model, device=getattr(args, "device", None), labels=args.labels)
 
@@ -344,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged "
                                                           "(default: bilinear for strategies, nearest for ga)")
     p.add_argument("--sigma", type=float, help="strategies: initial step size in logit space (default 0.5)")
+    p.add_argument("--coordinate-scale", type=_coordinate_scale, metavar="S",
+                   help="cppn: stretch x, y, d by S before the network, or 'raw' for pixel indices as in the paper")
     p.add_argument("--init", metavar="GENOME.json", help="CPPN encoding: seed the population with this genome")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--compile", action="store_true", help=COMPILE_HELP)

@@ -77,6 +77,7 @@ def evolve(
     sigma: float | None = None,
     patience: int | None = 100,
     upsample: str | None = None,
+    coordinate_scale: float | str | None = None,
 ) -> EvolutionResult:
     """Evolve an image that ``classifier`` labels ``target`` with probability ``target_confidence``.
 
@@ -86,8 +87,9 @@ def evolve(
     encoding, whose topology only the GA evolves. Stops at that confidence (None: never), after
     ``generations`` or once ``budget`` model evaluations are spent (at most one batch more).
     ``genome_size`` evolves S x S pixels (direct) or K x K frequencies (dct) rendered at the model's input,
-    ``upsample`` ("nearest" or "bilinear") how pixels are enlarged; for the strategies both default to
-    ``STRATEGY_DEFAULTS``. ``sigma`` is a strategy's initial step size, ``patience`` the generations without
+    ``upsample`` ("nearest", "bilinear" or "tile") how pixels are enlarged; for the strategies both default
+    to ``STRATEGY_DEFAULTS``. ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a
+    number, or "raw" for the original code's pixel indices). ``sigma`` is a strategy's initial step size, ``patience`` the generations without
     improvement after which it restarts around its best genome. ``init`` (CPPN encoding) is a genome dict
     that seeds the population. An encoding without crossover ignores ``cxpb``.
     ``toolbox``, when given, replaces the one the algorithm builds (its ``generator`` attribute,
@@ -108,6 +110,8 @@ def evolve(
     device = torch.device(device) if device is not None else classifier.device
     target_index = classifier.class_index(target)
     options = dict(upsample=upsample) if encoding == "direct" and upsample else {}
+    if encoding == "cppn" and coordinate_scale is not None:
+        options["coordinate_scale"] = coordinate_scale
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, **options)
     if genome_encoding.mate is None:
         cxpb = 0.0

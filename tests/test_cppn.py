@@ -130,3 +130,27 @@ def test_rendering_ignores_whatever_memory_held_before():
     del poison
     images = encoding.render(population, (32, 32))
     assert torch.isfinite(images).all()
+
+
+@pytest.mark.parametrize("scale", [8.0, "raw"])
+def test_stretched_coordinates_are_saved_with_the_genome_and_render_alike(scale):
+    from evofool.encodings.cppn import render_genome
+
+    encoding = make_encoding("cppn", (3, 32, 32), coordinate_scale=scale)
+    genomes = encoding.mutate(encoding.random(4, torch.Generator().manual_seed(3), "cpu"), torch.Generator().manual_seed(4))[0]
+    images = encoding.render(genomes)
+    plain = make_encoding("cppn", (3, 32, 32)).render(genomes)
+    assert (images - plain).abs().max() > 0.1  # the stretch changes the picture
+    for row, image in zip(genomes, images):
+        again = render_genome(json.loads(json.dumps(encoding.to_dict(row))), 32)
+        assert torch.allclose(again, image, atol=1e-5)
+
+
+def test_genome_with_bad_coordinates_is_refused(tmp_path):
+    encoding = make_encoding("cppn", (1, 8, 8))
+    data = encoding.to_dict(encoding.random(1, torch.Generator().manual_seed(0), "cpu")[0])
+    data["coordinates"] = {"scale": 1e308, "offset": 0, "d_scale": 1}
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(GenomeError, match="coordinates"):
+        load_genome_dict(path)

@@ -9,7 +9,11 @@ import torch
 from .genome import CPPNLayout
 from .io import GenomeError, dict_to_genome, genome_to_dict, load_genome_dict
 from .mutations import CPPNMutationRates, mutate_cppn
-from .render import COLOR_MODES, render_population
+from .render import COLOR_MODES, coordinate_map, render_population
+
+IDENTITY = coordinate_map(1.0, 1)  # genomes saved before coordinate scales rendered on [-1, 1]
+# chosen by measurement on EfficientNet-Lite0 (scripts/bench_cppn.py --parts coordinates, README)
+DEFAULT_COORDINATE_SCALE = 1.0
 
 
 @dataclass
@@ -28,6 +32,7 @@ class CPPNEncoding:
     color_mode: str = "rgb"
     rates: CPPNMutationRates = field(default_factory=CPPNMutationRates)
     init: dict | None = None
+    coordinate_scale: float | str = DEFAULT_COORDINATE_SCALE
 
     name = "cppn"
     mate = None
@@ -35,8 +40,10 @@ class CPPNEncoding:
     def __post_init__(self):
         if self.color_mode not in COLOR_MODES:
             raise ValueError(f"unknown colour mode {self.color_mode!r}; choose one of {', '.join(COLOR_MODES)}")
+        self.coordinates = coordinate_map(self.coordinate_scale, max(self.image_size))
         if self.init is not None:
             self.color_mode = self.init.get("color_mode", self.color_mode)
+            self.coordinates = self.init.get("coordinates", IDENTITY)
             if len(self.init["outputs"]) != self.channels:
                 raise GenomeError(f"the genome draws {len(self.init['outputs'])} channels; the model takes {self.channels}")
             self.max_hidden = max(self.max_hidden, len(self.init["nodes"]) + 8)
@@ -47,7 +54,7 @@ class CPPNEncoding:
 
     def params(self) -> dict:
         return dict(max_hidden=self.max_hidden, color_mode=self.color_mode, rates=vars(self.rates),
-                    init=self.init is not None)
+                    init=self.init is not None, coordinates=self.coordinates)
 
     def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
         if self.init is None:
@@ -59,20 +66,21 @@ class CPPNEncoding:
 
     def render(self, genomes: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
         height, width = size or self.image_size
-        return render_population(genomes, self.layout, height, width, self.color_mode)
+        return render_population(genomes, self.layout, height, width, self.color_mode, coordinates=self.coordinates)
 
     def mutate(self, genomes: torch.Tensor, generator: torch.Generator):
         return mutate_cppn(genomes, self.layout, self.rates, generator)
 
     def to_dict(self, genome: torch.Tensor) -> dict:
-        return genome_to_dict(genome, self.layout, self.color_mode)
+        return dict(genome_to_dict(genome, self.layout, self.color_mode), coordinates=self.coordinates)
 
 
 def render_genome(genome: dict, height: int, width: int | None = None, device=None) -> torch.Tensor:
     """Draw one genome dict (as saved in best.json) at any resolution: C x H x W in [0, 1]."""
     layout = CPPNLayout(max(1, len(genome["nodes"])), len(genome["outputs"]))
     row = dict_to_genome(genome, layout).to(device or "cpu")
-    return render_population(row[None], layout, height, width or height, genome.get("color_mode", "rgb"))[0]
+    return render_population(row[None], layout, height, width or height, genome.get("color_mode", "rgb"),
+                             coordinates=genome.get("coordinates", IDENTITY))[0]
 
 
 __all__ = ["render_genome", "CPPNEncoding", "CPPNLayout", "CPPNMutationRates", "GenomeError", "dict_to_genome", "genome_to_dict",

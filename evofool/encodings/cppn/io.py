@@ -7,6 +7,7 @@ loading checks it and packs it into a row of a :class:`CPPNLayout`.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -79,6 +80,11 @@ def validate(data) -> None:
         raise GenomeError("a genome is a JSON object with 'nodes', 'connections' and 'outputs'")
     if data.get("color_mode", "rgb") not in COLOR_MODES:
         raise GenomeError(f"unknown colour mode {data['color_mode']!r}; choose one of {', '.join(COLOR_MODES)}")
+    coordinates = data.get("coordinates")
+    if coordinates is not None and not (
+            isinstance(coordinates, dict) and set(coordinates) == {"scale", "offset", "d_scale"}
+            and all(isinstance(v, (int, float)) and math.isfinite(v) and abs(v) <= 1e4 for v in coordinates.values())):
+        raise GenomeError("'coordinates' must hold finite numbers 'scale', 'offset' and 'd_scale' (at most 1e4)")
     if len(data["outputs"]) not in (1, 3):
         raise GenomeError(f"a genome has 1 or 3 outputs, not {len(data['outputs'])}")
     ids = [node.get("id") for node in data["nodes"]]

@@ -17,27 +17,50 @@ from .genome import INPUTS, CPPNLayout
 COLOR_MODES = ("rgb", "hls")
 
 
-def coordinate_grid(height: int, width: int, device) -> torch.Tensor:
-    """The 4 CPPN inputs over an H x W grid, 4 x (H*W): x and y in [-1, 1], d = sqrt(x^2 + y^2), bias 1."""
+def coordinate_grid(height: int, width: int, device, coordinates: dict | None = None) -> torch.Tensor:
+    """The 4 CPPN inputs over an H x W grid, 4 x (H*W): x and y in [-1, 1], d = sqrt(x^2 + y^2), bias 1.
+
+    ``coordinates`` ({"scale", "offset", "d_scale"}, see :func:`coordinate_map`) stretches them first: x
+    and y become scale * x + offset and d becomes d_scale * d, so that a wider input range lets the sines
+    and Gaussians of a small genome repeat many times across the image.
+    """
     y, x = torch.meshgrid(
         torch.linspace(-1, 1, height, device=device), torch.linspace(-1, 1, width, device=device), indexing="ij"
     )
-    return torch.stack([x, y, (x * x + y * y).sqrt(), torch.ones_like(x)]).view(len(INPUTS), -1)
+    d = (x * x + y * y).sqrt()
+    if coordinates:
+        scale, offset = coordinates["scale"], coordinates["offset"]
+        x, y, d = scale * x + offset, scale * y + offset, coordinates["d_scale"] * d
+    return torch.stack([x, y, d, torch.ones_like(x)]).view(len(INPUTS), -1)
+
+
+def coordinate_map(scale: float | str, size: int) -> dict:
+    """The input stretch for a coordinate scale: a number multiplies x, y and d; "raw" feeds x and y as
+    pixel indices 0 .. size - 1 of the model's input, with d left in [0, sqrt 2], as the original fooling
+    code did. Stored in the genome, so it renders the same picture at any size."""
+    if scale == "raw":
+        half = (size - 1) / 2
+        return dict(scale=half, offset=half, d_scale=1.0)
+    if isinstance(scale, str) or not 0 < scale <= 1000:
+        raise ValueError(f"the coordinate scale is a number in (0, 1000] or 'raw', got {scale!r}")
+    return dict(scale=float(scale), offset=0.0, d_scale=float(scale))
 
 
 def render_population(population: torch.Tensor, layout: CPPNLayout, height: int, width: int,
-                      color_mode: str = "rgb", max_elements: int = 1 << 25) -> torch.Tensor:
+                      color_mode: str = "rgb", max_elements: int = 1 << 25,
+                      coordinates: dict | None = None) -> torch.Tensor:
     """Images N x C x H x W in [0, 1] of every genome in ``population`` (N x D).
 
     Work is split into blocks of genomes and pixels of at most ``max_elements`` node values, so that a
     population at 224 x 224 or one genome at 8192 x 8192 both fit in memory. Genomes are rendered largest
     first, so that small genomes share blocks (more of them per block, fewer node steps per block).
+    ``coordinates`` stretches the inputs (see :func:`coordinate_grid`).
     """
     n, pixels = population.shape[0], height * width
     hidden_counts = layout.hidden_counts(population).long()
     by_size = hidden_counts.argsort(descending=True, stable=True)
     largest = hidden_counts[by_size].tolist()
-    grid = coordinate_grid(height, width, population.device)
+    grid = coordinate_grid(height, width, population.device, coordinates)
     out = population.new_empty(n, layout.outputs, pixels)
     start = 0
     while start < n:
