@@ -89,9 +89,9 @@ def evolve(
     ``genome_size`` evolves S x S pixels (direct) or K x K frequencies (dct) rendered at the model's input,
     ``upsample`` ("nearest", "bilinear" or "tile") how pixels are enlarged; for the strategies both default
     to ``STRATEGY_DEFAULTS``. ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a
-    number, or "raw" for the original code's pixel indices). ``sigma`` is a strategy's initial step size, ``patience`` the generations without
-    improvement after which it restarts around its best genome. ``init`` (CPPN encoding) is a genome dict
-    that seeds the population. An encoding without crossover ignores ``cxpb``.
+    number, or "raw" for the original code's pixel indices). ``sigma`` is a strategy's initial step size,
+    ``patience`` the generations without improvement after which it restarts around its best genome.
+    ``init`` (CPPN encoding) is a genome dict that seeds the population. An encoding without crossover ignores ``cxpb``.
     ``toolbox``, when given, replaces the one the algorithm builds (its ``generator`` attribute,
     if any, drives the loop's own draws). ``checkpoint`` receives the loop's state (with the generator's)
     after every generation; that state passed back as ``resume`` continues the run exactly.

@@ -41,7 +41,8 @@ def test_evolve_resumed_from_a_checkpoint_ends_where_an_unbroken_run_ends(lenet)
     saved = {}
     evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=16, generations=5, seed=4, target_confidence=None,
                    checkpoint=_stop_at(5, saved))
-    resumed = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=16, generations=12, seed=4, target_confidence=None, resume=saved)
+    resumed = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=16, generations=12, seed=4, target_confidence=None,
+                             resume=saved)
     assert torch.equal(whole.image, resumed.image) and whole.confidence == resumed.confidence
     assert [r["best"] for r in whole.logbook] == [r["best"] for r in resumed.logbook]
 
@@ -148,3 +149,27 @@ def test_dask_cluster_runs_the_same_campaign_as_loky(tmp_path):
                                   dashboard_address=None) as cluster:
         run_campaign(config, start_campaign(config, tmp_path / "dask"), backend="dask", scheduler=cluster.scheduler_address)
     assert _manifest(tmp_path / "dask") == _manifest(tmp_path / "loky")
+
+
+def test_campaign_jobs_stop_at_the_budget_with_the_chosen_search(tmp_path):
+    out = tmp_path / "c"
+    assert main(["campaign", "--model", "lenet_fmnist", "--encoding", "direct", "--algorithm", "per-class",
+                 "--classes", "Bag,Coat", "--search", "sep-cma", "--budget", "48", "--pop", "16",
+                 "--generations", "500", "--out", str(out)]) == 0
+    for job in ("0008-bag-seed0", "0004-coat-seed0"):
+        result = json.loads((out / "jobs" / job / "result.json").read_text())
+        assert result["stopped_by"] == "budget" and result["evaluations"] == 48
+        assert result["config"]["algorithm"] == "sep-cma"
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--checkpoint-every", "0"], "--checkpoint-every must be at least 1"),
+    (["--budget", "3"], "must cover at least one population"),
+    (["--encoding", "cppn", "--emitters", "2"], "emitters"),
+])
+def test_bad_campaign_options_exit_2_before_anything_is_written(tmp_path, capsys, extra, message):
+    out = tmp_path / "c"
+    assert main(["campaign", "--model", "lenet_fmnist", "--encoding", "direct", "--pop", "8", "--out", str(out),
+                 *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()

@@ -137,7 +137,8 @@ def test_stretched_coordinates_are_saved_with_the_genome_and_render_alike(scale)
     from evofool.encodings.cppn import render_genome
 
     encoding = make_encoding("cppn", (3, 32, 32), coordinate_scale=scale)
-    genomes = encoding.mutate(encoding.random(4, torch.Generator().manual_seed(3), "cpu"), torch.Generator().manual_seed(4))[0]
+    generator = torch.Generator().manual_seed(3)
+    genomes = encoding.mutate(encoding.random(4, generator, "cpu"), generator)[0]
     images = encoding.render(genomes)
     plain = make_encoding("cppn", (3, 32, 32)).render(genomes)
     assert (images - plain).abs().max() > 0.1  # the stretch changes the picture

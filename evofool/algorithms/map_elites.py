@@ -128,7 +128,8 @@ def map_elites(
         population = genome_encoding.random(pop_size, generator, device)
         scores = toolbox.evaluate(population)
         best, winner = scores.max(0)
-        archive = Archive(indices, population[winner].clone(), best.clone(), torch.zeros(len(indices), dtype=torch.long))
+        found = torch.zeros(len(indices), dtype=torch.long)
+        archive = Archive(indices, population[winner].clone(), best.clone(), found)
         evals, first_gen = pop_size, 1
         _record(logbook, 0, pop_size, evals, start, archive, stats, on_generation)
     else:

@@ -156,7 +156,8 @@ class SepCMAES:
         step = self.weights @ steps
         self.mean += self.sigma * step
         self.updates += 1
-        self.path_sigma.mul_(1 - self.cs).add_(step / self.diag.sqrt(), alpha=math.sqrt(self.cs * (2 - self.cs) * self.mueff))
+        path_weight = math.sqrt(self.cs * (2 - self.cs) * self.mueff)
+        self.path_sigma.mul_(1 - self.cs).add_(step / self.diag.sqrt(), alpha=path_weight)
         norm = self.path_sigma.norm().item()
         hsig = norm / math.sqrt(1 - (1 - self.cs) ** (2 * self.updates)) < (1.4 + 2 / (self.dim + 1)) * self.chi_n
         self.path_c.mul_(1 - self.cc)
