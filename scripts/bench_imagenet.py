@@ -21,7 +21,7 @@ from evofool.campaigns.checkpoint import write_json
 # Ten classes none of the defaults were chosen on (those were tuned on tabby, banana, castle, ambulance).
 CLASSES = ["goldfish", "king penguin", "starfish", "school bus", "pizza", "volcano", "tree frog", "lemon",
            "broccoli", "umbrella"]
-SEARCHES = ["snes:direct:32:bilinear", "sep-cma:direct:32:bilinear", "snes:dct:16:-", "ga:direct:-:nearest",
+SEARCHES = ["snes:direct:16:bilinear", "sep-cma:direct:16:bilinear", "snes:dct:8:-", "ga:direct:-:nearest",
             "ga:cppn:-:-", "gradient"]
 CHECKPOINTS = (1000, 3000, 5000, 10000)
 

@@ -28,16 +28,32 @@ def default_population(dim: int) -> int:
     return size + size % 2
 
 
+def _ranks(fitness: torch.Tensor) -> torch.Tensor:
+    """1 for the fittest sample, lambda for the least fit (ties broken by position)."""
+    n = fitness.shape[0]
+    ranks = torch.empty(n, dtype=torch.long, device=fitness.device)
+    ranks[fitness.argsort(descending=True, stable=True)] = torch.arange(1, n + 1, device=fitness.device)
+    return ranks
+
+
 def rank_utilities(fitness: torch.Tensor) -> torch.Tensor:
     """NES fitness shaping: utility max(0, log(lambda/2 + 1) - log(rank)), normalized, minus 1/lambda.
 
     The best sample gets the largest utility, the worse half a small negative one; the utilities sum to zero.
     """
     n = fitness.shape[0]
-    ranks = torch.empty(n, dtype=torch.long, device=fitness.device)
-    ranks[fitness.argsort(descending=True, stable=True)] = torch.arange(1, n + 1, device=fitness.device)
-    raw = (math.log(n / 2 + 1) - ranks.double().log()).clamp(min=0)
+    raw = (math.log(n / 2 + 1) - _ranks(fitness).double().log()).clamp(min=0)
     return (raw / raw.sum() - 1 / n).to(fitness.dtype)
+
+
+def centered_ranks(fitness: torch.Tensor) -> torch.Tensor:
+    """Fitness shaping by centred ranks (Salimans et al. 2017): evenly spaced from 0.5 (best) to -0.5
+    (worst), divided by lambda. Every sample counts, so a mirrored pair always adds its difference."""
+    n = fitness.shape[0]
+    return ((n - _ranks(fitness)).to(fitness.dtype) / (n - 1) - 0.5) / n
+
+
+SHAPINGS = {"nes": rank_utilities, "centered": centered_ranks}
 
 
 def _mirrored_noise(lambda_: int, dim: int, generator, device) -> torch.Tensor:
@@ -52,20 +68,25 @@ class SNES:
 
     The distribution is N(mean, diag(sigma^2)): one step size per gene. With utilities u from the ranks,
     the natural gradients are g_mean = sum u s and g_sigma = sum u (s^2 - 1) over the standardized samples
-    s; sigma grows along genes where wide samples did well and shrinks where they did not. The mean moves
-    by ``lr_mean * sigma * g_mean`` (the natural step), or, with ``adam=True``, by Adam on that step, which
-    keeps moving at a steady pace in thousands of dimensions where the natural step is noisy.
+    s; sigma grows along genes where wide samples did well and shrinks where they did not (``lr_sigma`` 0
+    keeps it fixed). The mean moves by ``lr_mean * sigma * g_mean`` (the natural step), or, with
+    ``adam=True``, by Adam on that step (times sigma / sigma0), which keeps moving at a steady pace in
+    hundreds of dimensions where the natural step is noisy. ``shaping`` is "nes" (the log-rank utilities of the NES papers) or
+    "centered" (evenly spaced ranks, as OpenAI's ES).
     """
 
     def __init__(self, centroid: torch.Tensor, sigma: float, lambda_: int, generator: torch.Generator,
-                 lr_mean: float = 1.0, lr_sigma: float | None = None, adam: bool = False, adam_lr: float = 0.1):
+                 lr_mean: float = 1.0, lr_sigma: float | None = None, adam: bool = False, adam_lr: float = 0.1,
+                 shaping: str = "nes"):
         if sigma <= 0:
             raise ValueError(f"sigma must be positive, got {sigma}")
         if lambda_ < 2:
             raise ValueError(f"a strategy needs a population of at least 2, got {lambda_}")
         dim = centroid.numel()
         self.dim, self.lambda_, self.generator, self.sigma0 = dim, lambda_, generator, sigma
-        self.lr_mean, self.adam, self.adam_lr = lr_mean, adam, adam_lr
+        if shaping not in SHAPINGS:
+            raise ValueError(f"unknown fitness shaping {shaping!r}; choose one of {', '.join(SHAPINGS)}")
+        self.lr_mean, self.adam, self.adam_lr, self.shape_fitness = lr_mean, adam, adam_lr, SHAPINGS[shaping]
         self.lr_sigma = (3 + math.log(dim)) / (5 * math.sqrt(dim)) if lr_sigma is None else lr_sigma
         self.restart(centroid)
 
@@ -82,11 +103,11 @@ class SNES:
 
     def update(self, population: torch.Tensor, fitness: torch.Tensor) -> None:
         noise = self._noise if self._noise is not None else (population - self.mean) / self.sigma
-        utilities = rank_utilities(fitness).to(noise.dtype)
+        utilities = self.shape_fitness(fitness).to(noise.dtype)
         grad_mean = utilities @ noise
         grad_sigma = utilities @ (noise * noise - 1)
-        if self.adam:
-            self.mean += self._adam_step(grad_mean * self.sigma)
+        if self.adam:  # Adam's step has a fixed size; scaled by the step sizes' shrinkage, it can still converge
+            self.mean += (self.sigma / self.sigma0) * self._adam_step(grad_mean * self.sigma)
         else:
             self.mean += self.lr_mean * self.sigma * grad_mean
         self.sigma *= torch.exp(0.5 * self.lr_sigma * grad_sigma)
@@ -247,7 +268,9 @@ class _Fitness:
 def make_strategy(name: str, centroid: torch.Tensor, sigma: float, lambda_: int, generator: torch.Generator):
     """The strategy called ``name`` (see ``STRATEGIES``), centred on ``centroid`` with step size ``sigma``."""
     if name == "snes":
-        return SNES(centroid, sigma, lambda_, generator, adam=True)
+        # measured on EfficientNet-Lite0 (README): Adam 0.3 beat 0.1, 0.2, 0.5, 0.6 and 1.0; centred ranks beat
+        # the NES utilities and standardized log-probabilities
+        return SNES(centroid, sigma, lambda_, generator, adam=True, adam_lr=0.3, shaping="centered")
     if name == "sep-cma":
         return SepCMAES(centroid, sigma, lambda_, generator)
     if name == "cma":
