@@ -340,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model(p)
     p.add_argument("--target", required=True, help="class name (case-insensitive) or index")
     p.add_argument("--encoding", default="direct", choices=ENCODINGS,
-                   help="direct (pixels), dct (low frequencies) or cppn (NEAT networks; GA only)")
+                   help="direct (pixels), dct (low frequencies), cppn (NEAT networks; GA only) or cppn-weights "
+                        "(the weights of a fixed CPPN graph)")
     p.add_argument("--algorithm", choices=ALGORITHMS,
                    help=f"ga (the paper's GA) or an evolution strategy; default {DEFAULT_ALGORITHM} (ga for cppn)")
     p.add_argument("--pop", type=int, default=32, help="population size (default %(default)s)")
@@ -355,7 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, help="strategies: initial step size in logit space (default 0.5)")
     p.add_argument("--coordinate-scale", type=_coordinate_scale, metavar="S",
                    help="cppn: stretch x, y, d by S before the network, or 'raw' for pixel indices as in the paper")
-    p.add_argument("--init", metavar="GENOME.json", help="CPPN encoding: seed the population with this genome")
+    p.add_argument("--init", metavar="GENOME.json",
+                   help="cppn: seed the population with this genome; cppn-weights: evolve this graph's weights")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     p.add_argument("--out", required=True, help="result directory")

@@ -92,7 +92,8 @@ def evolve(
     to ``STRATEGY_DEFAULTS``. ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a
     number, or "raw" for the original code's pixel indices). ``sigma`` is a strategy's initial step size,
     ``patience`` the generations without improvement after which it restarts around its best genome.
-    ``init`` (CPPN encoding) is a genome dict that seeds the population. An encoding without crossover ignores ``cxpb``.
+    ``init`` is a genome dict that seeds the population (cppn) or gives the graph whose weights are evolved
+    (cppn-weights). An encoding without crossover ignores ``cxpb``.
     ``toolbox``, when given, replaces the one the algorithm builds (its ``generator`` attribute,
     if any, drives the loop's own draws). ``checkpoint`` receives the loop's state (with the generator's)
     after every generation; that state passed back as ``resume`` continues the run exactly.
@@ -102,6 +103,10 @@ def evolve(
         algorithm = "ga" if encoding == "cppn" else DEFAULT_ALGORITHM
     strategy_run = algorithm != "ga"
     _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience)
+    if init is not None and not encoding.startswith("cppn"):
+        raise ValueError(f"a seed genome (--init) is a CPPN; the {encoding} encoding has no use for it")
+    if genome_size is not None and encoding.startswith("cppn"):
+        raise ValueError("--genome-size sizes the direct and dct genomes; a CPPN draws at any size")
     if strategy_run:
         genome_size = STRATEGY_DEFAULTS["genome_size"] if genome_size is None and encoding == "direct" else genome_size
         upsample = upsample or STRATEGY_DEFAULTS["upsample"]
@@ -111,7 +116,7 @@ def evolve(
     device = torch.device(device) if device is not None else classifier.device
     target_index = classifier.class_index(target)
     options = dict(upsample=upsample) if encoding == "direct" and upsample else {}
-    if encoding == "cppn" and coordinate_scale is not None:
+    if encoding in ("cppn", "cppn-weights") and coordinate_scale is not None:
         options["coordinate_scale"] = coordinate_scale
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, **options)
     if genome_encoding.mate is None:
@@ -159,11 +164,8 @@ def evolve(
 def _run_strategy(classifier, target_index, encoding, algorithm, pop_size, generations, budget, sigma, patience,
                   generator, device, hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume):
     """Drive a strategy through :func:`ea_generate_update`; returns (logbook, stopped_by, best genome in [0, 1])."""
-    if not hasattr(encoding, "genome_shape"):
-        raise ValueError(f"the strategies search real vectors; the {encoding.name!r} encoding has none "
-                         f"(use direct or dct, or --algorithm ga)")
-    dim = int(torch.Size(encoding.genome_shape).numel())
-    strategy = make_strategy(algorithm, torch.zeros(dim, device=device), sigma, pop_size, generator)
+    centroid = torch.logit(encoding.center().reshape(-1).clamp(1e-3, 1 - 1e-3)).to(device)
+    strategy = make_strategy(algorithm, centroid, sigma, pop_size, generator)
     toolbox = toolbox or make_strategy_toolbox(classifier, target_index, encoding, strategy)
     if resume is not None:
         generator.set_state(resume["generator"])
@@ -198,4 +200,4 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         raise ValueError(f"patience must be at least 1 generation, got {patience}")
     if algorithm != "ga" and encoding == "cppn":
         raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
-                         "use --algorithm ga with --encoding cppn, or --encoding direct / dct")
+                         "use --algorithm ga with --encoding cppn, or --encoding cppn-weights (a fixed graph)")

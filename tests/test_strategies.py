@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 from deap import base
@@ -170,3 +172,27 @@ def test_map_elites_with_emitters_resumes_exactly(lenet):
     map_elites(lenet, "direct", generations=4, checkpoint=lambda state: saved.update(state), **kwargs)
     resumed = map_elites(lenet, "direct", generations=10, resume=saved, **kwargs)
     assert torch.equal(whole.archive.confidence, resumed.archive.confidence)
+
+
+def test_a_strategy_evolves_the_weights_of_a_fixed_cppn_graph(lenet, tmp_path):
+    from evofool.encodings.cppn import load_genome_dict, render_genome
+
+    result = evofool.evolve(lenet, "Trouser", algorithm="snes", encoding="cppn-weights", generations=100, seed=0,
+                            target_confidence=0.99)
+    assert result.confidence >= 0.99
+    graph = result.genome_dict
+    assert len(graph["nodes"]) == 16  # the default two layers of eight, unchanged by the search
+    path = tmp_path / "best.json"
+    path.write_text(json.dumps(graph))
+    again = render_genome(load_genome_dict(path), 28)
+    assert (again - result.image).abs().max() <= 1 / 255 + 1e-6  # best.json draws the saved image
+    seeded = evofool.evolve(lenet, "Trouser", algorithm="sep-cma", encoding="cppn-weights", init=graph,
+                            generations=1, pop_size=4, seed=0, target_confidence=None)
+    assert seeded.genome_dict["nodes"] == graph["nodes"]  # the seed's graph is the one evolved
+
+
+def test_seed_genome_and_genome_size_are_refused_where_they_do_nothing(lenet):
+    with pytest.raises(ValueError, match="--init"):
+        evofool.evolve(lenet, "Bag", encoding="direct", init={"nodes": []})
+    with pytest.raises(ValueError, match="--genome-size"):
+        evofool.evolve(lenet, "Bag", encoding="cppn", genome_size=8)

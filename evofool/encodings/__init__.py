@@ -2,10 +2,11 @@
 
 from ..images import quantize
 from .cppn import CPPNEncoding
+from .cppn.weights import CPPNWeightsEncoding
 from .dct import DCTEncoding
 from .direct import DirectEncoding
 
-ENCODINGS = ("direct", "dct", "cppn")
+ENCODINGS = ("direct", "dct", "cppn", "cppn-weights")
 
 
 def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int | None = None,
@@ -13,7 +14,8 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
     """The encoding called ``name`` for a model taking C x H x W inputs.
 
     ``genome_size`` applies to the direct encoding (S x S pixels) and the frequency encoding (K x K
-    frequencies), ``init`` (a CPPN genome dict) to the CPPN encoding; ``options`` are the encoding's own
+    frequencies), ``init`` (a CPPN genome dict) to the CPPN encodings (for cppn-weights: the fixed graph whose
+    weights are evolved); ``options`` are the encoding's own
     fields (``upsample`` for direct, ``coordinate_scale`` for CPPN, ...).
     """
     channels, height, width = input_size
@@ -23,6 +25,8 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
         return DCTEncoding(channels, (height, width), genome_size, **options)
     if name == "cppn":
         return CPPNEncoding(channels, (height, width), init=init, **options)
+    if name == "cppn-weights":
+        return CPPNWeightsEncoding(channels, (height, width), init=init, **options)
     raise ValueError(f"unknown encoding {name!r}; choose one of {', '.join(ENCODINGS)}")
 
 

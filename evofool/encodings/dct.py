@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..algorithms.operators import cx_uniform, mut_polynomial_bounded
+from .unit_genes import UnitGenes
 
 
 def cosine_basis(size: int, frequencies: int, device=None) -> torch.Tensor:
@@ -18,7 +18,7 @@ def cosine_basis(size: int, frequencies: int, device=None) -> torch.Tensor:
 
 
 @dataclass
-class DCTEncoding:
+class DCTEncoding(UnitGenes):
     """Genes in [0, 1], one per channel and low frequency (u, v) < K: a smooth image whatever the genes.
 
     A gene g sets the coefficient (2g - 1) * amplitude / (1 + sqrt(u^2 + v^2)): low frequencies get the
@@ -64,9 +64,3 @@ class DCTEncoding:
         height, width = self.image_size
         rows, cols = cosine_basis(height, k, device), cosine_basis(width, k, device)
         return torch.sigmoid(rows @ coefficients @ cols.T)
-
-    def mutate(self, genomes: torch.Tensor, generator: torch.Generator):
-        return mut_polynomial_bounded(genomes, self.mutation_eta, self.mutation_indpb, 0.0, 1.0, generator)
-
-    def mate(self, first: torch.Tensor, second: torch.Tensor, generator: torch.Generator):
-        return cx_uniform(first, second, 0.5, generator)

@@ -53,6 +53,10 @@ class DirectEncoding:
         """Pixels have no graph form: the saved PNG is the genome."""
         return None
 
+    def center(self) -> torch.Tensor:
+        """Genes of the strategies' starting point: a gray image."""
+        return torch.full(self.genome_shape, 0.5)
+
     def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
         """n genomes drawn uniformly in [0, 1], as in the paper."""
         return torch.rand((n, *self.genome_shape), generator=generator, device=device)

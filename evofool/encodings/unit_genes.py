@@ -1,0 +1,25 @@
+"""Variation shared by the encodings whose genes are plain numbers in [0, 1] (frequencies, CPPN weights)."""
+
+from __future__ import annotations
+
+import torch
+
+from ..algorithms.operators import cx_uniform, mut_polynomial_bounded
+
+
+class UnitGenes:
+    """Bounded polynomial mutation (eta ``mutation_eta``, per-gene rate ``mutation_indpb``) and uniform
+    crossover, as the direct encoding's defaults; the search of a strategy starts from ``center()``."""
+
+    mutation_eta: float
+    mutation_indpb: float
+
+    def mutate(self, genomes: torch.Tensor, generator: torch.Generator):
+        return mut_polynomial_bounded(genomes, self.mutation_eta, self.mutation_indpb, 0.0, 1.0, generator)
+
+    def mate(self, first: torch.Tensor, second: torch.Tensor, generator: torch.Generator):
+        return cx_uniform(first, second, 0.5, generator)
+
+    def center(self) -> torch.Tensor:
+        """Genes of the strategies' starting point: 0.5 everywhere (a gray image, or zero weights)."""
+        return torch.full(self.genome_shape, 0.5)
