@@ -12,8 +12,10 @@ from .mutations import CPPNMutationRates, mutate_cppn
 from .render import COLOR_MODES, coordinate_map, render_population
 
 IDENTITY = coordinate_map(1.0, 1)  # genomes saved before coordinate scales rendered on [-1, 1]
-# chosen by measurement on EfficientNet-Lite0 (scripts/bench_cppn.py --parts coordinates, README)
-DEFAULT_COORDINATE_SCALE = 1.0
+# chosen by measurement on the shipped LeNet (README): GA, population 128, 10 classes x 2 seeds, all reach
+# 0.99 with each scale; median / worst generations 29.5 / 116 at 1, 17.5 / 91 at 2, 17.5 / 77 at 4,
+# 13.5 / 55 at 8, 15.5 / 141 with raw pixel indices
+DEFAULT_COORDINATE_SCALE = 8.0
 
 
 @dataclass
