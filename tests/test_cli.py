@@ -57,6 +57,11 @@ def test_existing_result_is_not_overwritten_without_force(tmp_path, capsys):
     (["--model", "lenet_fmnist", "--target", "Bag", "--pop", "1"], 2, "population must be at least 2"),
     (["--model", "lenet_fmnist", "--target", "Bag", "--generations", "0"], 2, "generations must be at least 1"),
     (["--model", "lenet_fmnist", "--target", "Bag", "--confidence", "1.5"], 2, "confidence must be in (0, 1)"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--device", "nonsense"], 2, "unknown device 'nonsense'"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--device", "cuda:99"], 2, "--device cuda:99: "),
+    (["--model", "lenet_fmnist", "--target", "²"], 2, "unknown class '²'"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "0"], 2, "--genome-size must be in 1..4096"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "-3"], 2, "--genome-size must be in 1..4096"),
 ])
 def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, capsys, args, code, message):
     out = tmp_path / "never"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 import warnings
 from contextlib import nullcontext
 from typing import Sequence
@@ -159,7 +160,7 @@ def find_class(labels: Sequence[str], target: int | str, model: str = "the model
 
     An unknown name raises :class:`UnknownClassError` listing the closest names.
     """
-    if isinstance(target, int) or (isinstance(target, str) and target.strip().isdigit()):
+    if isinstance(target, int) or (isinstance(target, str) and re.fullmatch(r"[0-9]+", target.strip())):
         index = int(target)
         if not 0 <= index < len(labels):
             raise UnknownClassError(f"class index {index} is out of range 0..{len(labels) - 1} for {model}")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import torch
+
 from . import shipped
 from .base import Classifier
 from .external import load_model_file, load_torchvision
@@ -44,12 +46,30 @@ MODELS = {
 }
 
 
+def check_device(device) -> torch.device | None:
+    """``device`` as a torch device, refused with one line when torch does not know it or it is not here."""
+    if device is None or isinstance(device, torch.device):
+        return device
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}; use cpu, cuda, cuda:N or mps") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: no CUDA GPU is available on this machine; use cpu")
+    if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise ValueError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if parsed.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"--device {device}: MPS is not available on this machine; use cpu")
+    return parsed
+
+
 def load_classifier(name: str = DEFAULT_MODEL, device=None, labels=None, input_size=None, mean=None, std=None) -> Classifier:
     """Load a classifier by name.
 
     ``name`` is a registered name (see ``MODELS``), ``torchvision:<arch>``, or the path of a TorchScript /
     ``torch.export`` file, in which case ``labels`` names its labels file.
     """
+    device = check_device(device)
     if name in MODELS:
         return MODELS[name].load(device=device)
     if name.startswith("torchvision:"):

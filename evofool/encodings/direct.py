@@ -35,6 +35,8 @@ class DirectEncoding:
     name = "direct"
 
     def __post_init__(self):
+        if self.genome_size is not None and not 1 <= self.genome_size <= 4096:
+            raise ValueError(f"--genome-size must be in 1..4096, got {self.genome_size}")
         if self.upsample not in UPSAMPLING:
             raise ValueError(f"unknown upsampling {self.upsample!r}; choose one of {', '.join(UPSAMPLING)}")
 
