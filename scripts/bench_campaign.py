@@ -1,7 +1,10 @@
 """MAP-Elites campaigns: LeNet with every class at 0.99 in one run, and EfficientNet-Lite0 over all 1000
 classes within a CPU time budget (median elite confidence and elites at 0.99 against evaluations).
 
-    python scripts/bench_campaign.py [--parts lenet imagenet] [--imagenet-minutes 30]
+    python scripts/bench_campaign.py [--parts lenet imagenet emitters] [--imagenet-minutes 30]
+
+`imagenet` is the paper's MAP-Elites (uniform parents, CPPN GA); `emitters` the direct encoding on a 16 x 16
+bilinear genome with strategy emitters beside the uniform parents (``--emitters``, 16 samples each).
 
 The LeNet run is a real campaign directory (results/sample-gallery: manifest, elites, contact sheet,
 index.html), made with the same code path as `evofool campaign`.
@@ -34,19 +37,21 @@ def bench_lenet(out, generations, pop):
                 elites={e["label"]: round(e["confidence"], 6) for e in manifest["elites"]})
 
 
-def bench_imagenet(minutes, pop):
+def bench_imagenet(minutes, pop, encoding="cppn", **options):
     classifier = evofool.load_classifier("efficientnet_lite0")
-    map_elites(classifier, "cppn", pop_size=pop, generations=1, seed=0)  # warm-up: first calls are slow
+    map_elites(classifier, encoding, pop_size=pop, generations=1, seed=0, **options)  # warm-up: first calls are slow
     calibration = time.perf_counter()
-    map_elites(classifier, "cppn", pop_size=pop, generations=4, seed=0)
+    map_elites(classifier, encoding, pop_size=pop, generations=4, seed=0, **options)
     seconds_per_generation = (time.perf_counter() - calibration) / 5
     generations = max(1, int(minutes * 60 / seconds_per_generation))
     rows = []
-    result = map_elites(classifier, "cppn", pop_size=pop, generations=generations, seed=0, on_generation=rows.append)
+    result = map_elites(classifier, encoding, pop_size=pop, generations=generations, seed=0, on_generation=rows.append,
+                        **options)
     every = max(1, len(rows) // 50)
     curve = [dict(evals=r["evals"], median=round(r["median"], 5), at_0_99=r["at_0_99"], seconds=round(r["seconds"], 1))
              for r in rows[::every] + [rows[-1]]]
-    return dict(device=str(classifier.device), pop=pop, generations=generations, evaluations=result.evaluations,
+    return dict(device=str(classifier.device), encoding=encoding, options=options, pop=pop, generations=generations,
+                evaluations=result.evaluations,
                 seconds=round(result.seconds, 1), final=curve[-1], curve=curve,
                 paper=dict(median=0.8811, evaluations="2 million (pop 400 x 5000 generations)"))
 
@@ -55,6 +60,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", nargs="+", default=["lenet", "imagenet"])
     parser.add_argument("--imagenet-minutes", type=float, default=30.0)
+    parser.add_argument("--emitters", type=int, default=4)
     parser.add_argument("--out", default="results/bench_campaign.json")
     args = parser.parse_args()
     report = json.load(open(args.out)) if os.path.exists(args.out) else {}
@@ -62,6 +68,10 @@ def main():
         report["lenet_fmnist"] = bench_lenet("results/sample-gallery", generations=300, pop=64)
     if "imagenet" in args.parts:
         report["efficientnet_lite0"] = bench_imagenet(args.imagenet_minutes, pop=64)
+    if "emitters" in args.parts:
+        report["efficientnet_lite0_emitters"] = bench_imagenet(
+            args.imagenet_minutes, pop=32, encoding="direct", genome_size=16, upsample="bilinear",
+            emitters=args.emitters, emitter_pop=16)
     write_json(args.out, report)
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in report.items()}, indent=2))
 

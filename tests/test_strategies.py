@@ -196,3 +196,20 @@ def test_seed_genome_and_genome_size_are_refused_where_they_do_nothing(lenet):
         evofool.evolve(lenet, "Bag", encoding="direct", init={"nodes": []})
     with pytest.raises(ValueError, match="--genome-size"):
         evofool.evolve(lenet, "Bag", encoding="cppn", genome_size=8)
+
+
+def test_improvement_emitters_rank_samples_by_what_they_add_to_the_archive():
+    from evofool.algorithms.emitters import StrategyEmitters
+
+    emitters = StrategyEmitters(1, 4, (3,), "snes", 0.5, torch.Generator().manual_seed(0), "cpu",
+                                objective="improvement")
+    before = torch.tensor([0.1, 0.1, 0.5])
+    emitters.ask(torch.rand(3, 3), before)
+    ranked = []
+    emitters.strategies[0].update = lambda vectors, fitness: ranked.append(fitness.clone())
+    scores = torch.tensor([[0.4, 0.4, 0.0], [0.4, 0.0, 0.0], [0.2, 0.0, 0.0], [0.05, 0.05, 0.4]])
+    emitters.tell(scores, before, torch.maximum(before, scores.max(0).values))
+    assert ranked[0].argsort(descending=True).tolist() == [0, 1, 2, 3]  # two cells > one cell > less > nothing
+    assert ranked[0][3] == 0 and emitters.stalled == [0]
+    with pytest.raises(ValueError, match="objective"):
+        StrategyEmitters(1, 4, (3,), "snes", 0.5, torch.Generator(), "cpu", objective="novelty")

@@ -2,10 +2,13 @@
 strategy toward improving one cell of the archive, then moves on to another.
 
 An emitter starts on a cell still below ``target``, with its strategy centred on that cell's elite (in
-logit space, as ``evolve`` runs strategies), and ranks its samples by their probability of that cell's
-class. It leaves the cell once the elite reaches ``target`` or when ``patience`` generations pass without
-the elite improving, and restarts on another cell. Its samples also compete for every other cell: the
-loop puts them in the archive like any child.
+logit space, as ``evolve`` runs strategies). With ``objective="cell"`` it ranks its samples by their
+probability of that cell's class, and leaves the cell once the elite reaches ``target`` or when
+``patience`` generations pass without the elite improving. With ``objective="improvement"`` (CMA-ME's
+improvement emitter) it ranks them by how much they would raise the whole archive, the sum over cells of
+max(0, log p - log elite), and restarts from another elite after ``patience`` generations in which no
+sample improved any cell. Either way its samples compete for every cell: the loop puts them in the
+archive like any child.
 """
 
 from __future__ import annotations
@@ -14,16 +17,21 @@ import torch
 
 from .strategies import make_strategy
 
+OBJECTIVES = ("cell", "improvement")
+
 
 class StrategyEmitters:
     """``count`` emitters of ``lambda_`` samples each, over genomes of ``shape`` with genes in [0, 1]."""
 
     def __init__(self, count: int, lambda_: int, shape: tuple, algorithm: str, sigma: float,
-                 generator: torch.Generator, device, target: float = 0.99, patience: int = 20):
+                 generator: torch.Generator, device, target: float = 0.99, patience: int = 20,
+                 objective: str = "cell"):
         if count < 1:
             raise ValueError(f"emitters must be at least 1, got {count}")
+        if objective not in OBJECTIVES:
+            raise ValueError(f"unknown emitter objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
         self.count, self.lambda_, self.shape, self.generator = count, lambda_, tuple(shape), generator
-        self.target, self.patience = target, patience
+        self.target, self.patience, self.objective = target, patience, objective
         dim = int(torch.Size(shape).numel())
         self.strategies = [make_strategy(algorithm, torch.zeros(dim, device=device), sigma, lambda_, generator)
                            for _ in range(count)]
@@ -43,19 +51,23 @@ class StrategyEmitters:
         self._vectors = torch.cat([strategy.generate() for strategy in self.strategies])
         return torch.sigmoid(self._vectors).view(-1, *self.shape)
 
-    def tell(self, scores: torch.Tensor, archive_confidence: torch.Tensor) -> None:
-        """Update each strategy with its samples' scores (``scores``: batch x cells) on its own cell; emitters
-        whose cell reached the target or stalled give it up (``archive_confidence`` after this batch)."""
+    def tell(self, scores: torch.Tensor, before: torch.Tensor, after: torch.Tensor) -> None:
+        """Update each strategy with its samples' scores (``scores``: batch x cells); ``before`` and ``after``
+        are the archive's confidences before and after this batch. Emitters whose cell reached the target,
+        or that stalled, give their cell up."""
+        gains = (scores.clamp_min(1e-30).log() - before.clamp_min(1e-30).log()).clamp_min(0).sum(1)
         for k, strategy in enumerate(self.strategies):
-            rows = slice(k * self.lambda_, (k + 1) * self.lambda_)
-            fitness = scores[rows, self.cells[k]]
-            strategy.update(self._vectors[rows], fitness)
-            elite = archive_confidence[self.cells[k]].item()
-            if elite > self.best[k]:
-                self.best[k], self.stalled[k] = elite, 0
+            rows, cell = slice(k * self.lambda_, (k + 1) * self.lambda_), self.cells[k]
+            if self.objective == "cell":
+                fitness, elite = scores[rows, cell], after[cell].item()
+                improved, done = elite > self.best[k], elite >= self.target
+                self.best[k] = max(self.best[k], elite)
             else:
-                self.stalled[k] += 1
-            if elite >= self.target or self.stalled[k] >= self.patience:
+                fitness = gains[rows]
+                improved, done = bool(fitness.max() > 0), False
+            strategy.update(self._vectors[rows], fitness)
+            self.stalled[k] = 0 if improved else self.stalled[k] + 1
+            if done or self.stalled[k] >= self.patience:
                 self.cells[k] = -1
 
     def _start(self, k: int, archive_genomes: torch.Tensor, archive_confidence: torch.Tensor) -> None:

@@ -74,6 +74,7 @@ def map_elites(
     emitters: int = 0,
     emitter_pop: int = 16,
     emitter_algorithm: str = "snes",
+    emitter_objective: str = "cell",
     sigma: float = 0.5,
     upsample: str | None = None,
 ) -> MapElitesResult:
@@ -91,7 +92,8 @@ def map_elites(
             each child takes every cell it beats
 
     ``emitters`` strategy emitters (``emitter_algorithm``, ``emitter_pop`` samples each, step size
-    ``sigma``) need an encoding with real genes (direct, dct). ``genome_size`` and ``upsample`` shape
+    ``sigma``, ranking by ``emitter_objective``: "cell" or "improvement", see ``emitters.py``) need an
+    encoding with genes in [0, 1] (direct, dct, cppn-weights). ``genome_size`` and ``upsample`` shape
     the direct encoding's genome. ``checkpoint`` receives the state after every generation; passing it back
     as ``resume`` continues.
     """
@@ -108,7 +110,7 @@ def map_elites(
     generator = torch.Generator(device=device).manual_seed(seed)
     target = torch.tensor(indices, device=device)
     emitter_set = (StrategyEmitters(emitters, emitter_pop, genome_encoding.genome_shape, emitter_algorithm, sigma,
-                                    generator, device) if emitters else None)
+                                    generator, device, objective=emitter_objective) if emitters else None)
 
     toolbox = base.Toolbox()
     toolbox.generator = generator
@@ -151,11 +153,12 @@ def map_elites(
         evals += children.shape[0]
         best, winner = scores.max(0)
         better = best > archive.confidence
+        before = archive.confidence.clone() if emitter_set is not None else None
         archive.genomes[better] = children[winner[better]]
         archive.confidence[better] = best[better]
         archive.found[better.cpu()] = gen
         if emitter_set is not None:
-            emitter_set.tell(scores[pop_size:], archive.confidence)
+            emitter_set.tell(scores[pop_size:], before, archive.confidence)
         _record(logbook, gen, children.shape[0], evals, start, archive, stats, on_generation)
         if checkpoint is not None:
             checkpoint(dict(archive.state(), gen=gen, evals=evals, logbook=list(logbook),

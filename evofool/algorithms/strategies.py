@@ -71,8 +71,8 @@ class SNES:
     s; sigma grows along genes where wide samples did well and shrinks where they did not (``lr_sigma`` 0
     keeps it fixed). The mean moves by ``lr_mean * sigma * g_mean`` (the natural step), or, with
     ``adam=True``, by Adam on that step (times sigma / sigma0), which keeps moving at a steady pace in
-    hundreds of dimensions where the natural step is noisy. ``shaping`` is "nes" (the log-rank utilities of the NES papers) or
-    "centered" (evenly spaced ranks, as OpenAI's ES).
+    hundreds of dimensions where the natural step is noisy. ``shaping`` is "nes" (the log-rank utilities
+    of the NES papers) or "centered" (evenly spaced ranks, as OpenAI's ES).
     """
 
     def __init__(self, centroid: torch.Tensor, sigma: float, lambda_: int, generator: torch.Generator,
