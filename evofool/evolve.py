@@ -107,6 +107,8 @@ def evolve(
         raise ValueError(f"a seed genome (--init) is a CPPN; the {encoding} encoding has no use for it")
     if genome_size is not None and encoding.startswith("cppn"):
         raise ValueError("--genome-size sizes the direct and dct genomes; a CPPN draws at any size")
+    if upsample is not None and encoding != "direct":
+        raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {encoding} encoding has none")
     if strategy_run:
         genome_size = STRATEGY_DEFAULTS["genome_size"] if genome_size is None and encoding == "direct" else genome_size
         upsample = upsample or STRATEGY_DEFAULTS["upsample"]
@@ -130,19 +132,9 @@ def evolve(
             classifier, target_index, genome_encoding, algorithm, pop_size, generations, budget, sigma, patience,
             generator, device, hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume)
     else:
-        toolbox = toolbox or make_toolbox(classifier, target_index, genome_encoding, generator)
-        if checkpoint is not None:
-            loop_checkpoint = checkpoint
-            checkpoint = lambda state: loop_checkpoint(dict(state, generator=generator.get_state()))  # noqa: E731
-        if resume is not None:
-            generator.set_state(resume["generator"])
-        population = genome_encoding.random(pop_size, generator, device) if resume is None else resume["population"]
-        _, _, logbook, stopped_by = ea_mu_plus_lambda(
-            population, toolbox, lambda_=pop_size, cxpb=cxpb, mutpb=mutpb, ngen=generations,
-            stats=fitness_statistics(), halloffame=hall_of_fame, target_fitness=target_fitness, budget=budget,
-            on_generation=on_generation, checkpoint=checkpoint, resume=resume,
-        )
-        genome = hall_of_fame[0].genome
+        logbook, stopped_by, genome = _run_ga(
+            classifier, target_index, genome_encoding, pop_size, generations, budget, cxpb, mutpb, generator,
+            device, hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume)
     seconds = logbook[-1]["seconds"]  # counts the time before a resume too
 
     image = saved_images(genome_encoding, genome[None])[0]
@@ -159,6 +151,25 @@ def evolve(
         seconds=seconds, seed=seed, config=config, logbook=list(logbook),
         milestones=milestones_from_logbook(logbook), stopped_by=stopped_by,
     )
+
+
+def _run_ga(classifier, target_index, encoding, pop_size, generations, budget, cxpb, mutpb, generator, device,
+            hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume):
+    """Drive the GA through :func:`ea_mu_plus_lambda`; returns (logbook, stopped_by, best genome)."""
+    toolbox = toolbox or make_toolbox(classifier, target_index, encoding, generator)
+    loop_checkpoint = None
+    if checkpoint is not None:
+        def loop_checkpoint(state):
+            checkpoint(dict(state, generator=generator.get_state()))
+    if resume is not None:
+        generator.set_state(resume["generator"])
+    population = encoding.random(pop_size, generator, device) if resume is None else resume["population"]
+    _, _, logbook, stopped_by = ea_mu_plus_lambda(
+        population, toolbox, lambda_=pop_size, cxpb=cxpb, mutpb=mutpb, ngen=generations,
+        stats=fitness_statistics(), halloffame=hall_of_fame, target_fitness=target_fitness, budget=budget,
+        on_generation=on_generation, checkpoint=loop_checkpoint, resume=resume,
+    )
+    return logbook, stopped_by, hall_of_fame[0].genome
 
 
 def _run_strategy(classifier, target_index, encoding, algorithm, pop_size, generations, budget, sigma, patience,
