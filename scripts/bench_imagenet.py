@@ -76,7 +76,7 @@ def plot(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    grid = np.unique(np.geomspace(16, report["budget"], 60).astype(int))
+    grid = np.unique(np.geomspace(1, report["budget"], 80).astype(int))
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for search in report["searches"]:
         runs = [r for r in report["runs"] if r["search"] == search]
