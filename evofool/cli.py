@@ -62,12 +62,13 @@ def cmd_evolve(args):
         classifier.compile(batch_size=args.pop)
         print(f"compiling {classifier.name} for batches of {args.pop} on the first generation ({COMPILE_PAUSE})",
               file=sys.stderr)
-    total = args.generations if args.budget is None else -(-args.budget // args.pop)
+    budget = args.budget or None
+    total = args.generations if budget is None else min(args.generations, -(-budget // args.pop))
     with _progress(total, f"evolving {classifier.labels[target]!r}") as bar:
         result = evolve_api(
             classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,
             seed=args.seed, target_confidence=args.confidence, genome_size=args.genome_size,
-            device=args.device, init=init, on_generation=bar, algorithm=args.algorithm, budget=args.budget,
+            device=args.device, init=init, on_generation=bar, algorithm=args.algorithm, budget=budget,
             sigma=args.sigma, upsample=args.upsample, coordinate_scale=args.coordinate_scale,
         )
     save_result(result, args.out, force=args.force)
@@ -346,7 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"ga (the paper's GA) or an evolution strategy; default {DEFAULT_ALGORITHM} (ga for cppn)")
     p.add_argument("--pop", type=int, default=32, help="population size (default %(default)s)")
     p.add_argument("--generations", type=int, default=1000, help="generation limit (default %(default)s)")
-    p.add_argument("--budget", type=int, help="stop after this many model evaluations (default: none)")
+    p.add_argument("--budget", type=int, default=10000,
+                   help="stop after this many model evaluations (default %(default)s, about 75 s for "
+                        "EfficientNet-Lite0 on 2 CPU cores; 0: no budget)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--confidence", type=float, default=0.9999, help="stop at this confidence (default %(default)s)")
     p.add_argument("--genome-size", type=int, help="evolve S x S pixels (direct) or K x K frequencies (dct), "
