@@ -56,6 +56,14 @@ def centered_ranks(fitness: torch.Tensor) -> torch.Tensor:
 SHAPINGS = {"nes": rank_utilities, "centered": centered_ranks}
 
 
+def _check_settings(sigma: float, lambda_: int) -> None:
+    """Refuse a step size or population no strategy can run with."""
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    if lambda_ < 2:
+        raise ValueError(f"a strategy needs a population of at least 2, got {lambda_}")
+
+
 def _mirrored_noise(lambda_: int, dim: int, generator, device) -> torch.Tensor:
     """lambda x d standard normal draws in antithetic pairs (s, -s): halves the variance of the estimates."""
     half = torch.randn(lambda_ // 2, dim, generator=generator, device=device)
@@ -78,10 +86,7 @@ class SNES:
     def __init__(self, centroid: torch.Tensor, sigma: float, lambda_: int, generator: torch.Generator,
                  lr_mean: float = 1.0, lr_sigma: float | None = None, adam: bool = False, adam_lr: float = 0.1,
                  shaping: str = "nes"):
-        if sigma <= 0:
-            raise ValueError(f"sigma must be positive, got {sigma}")
-        if lambda_ < 2:
-            raise ValueError(f"a strategy needs a population of at least 2, got {lambda_}")
+        _check_settings(sigma, lambda_)
         dim = centroid.numel()
         self.dim, self.lambda_, self.generator, self.sigma0 = dim, lambda_, generator, sigma
         if shaping not in SHAPINGS:
@@ -138,10 +143,7 @@ class SepCMAES:
     """
 
     def __init__(self, centroid: torch.Tensor, sigma: float, lambda_: int, generator: torch.Generator):
-        if sigma <= 0:
-            raise ValueError(f"sigma must be positive, got {sigma}")
-        if lambda_ < 2:
-            raise ValueError(f"a strategy needs a population of at least 2, got {lambda_}")
+        _check_settings(sigma, lambda_)
         n = centroid.numel()
         self.dim, self.lambda_, self.generator, self.sigma0 = n, lambda_, generator, sigma
         mu = lambda_ // 2
@@ -213,10 +215,7 @@ class DeapCMA:
     MAX_DIM = 2000
 
     def __init__(self, centroid: torch.Tensor, sigma: float, lambda_: int, generator: torch.Generator):
-        if sigma <= 0:
-            raise ValueError(f"sigma must be positive, got {sigma}")
-        if lambda_ < 2:
-            raise ValueError(f"a strategy needs a population of at least 2, got {lambda_}")
+        _check_settings(sigma, lambda_)
         if centroid.numel() > self.MAX_DIM:
             raise ValueError(f"full CMA-ES adapts a d x d covariance; {centroid.numel()} genes is too many "
                              f"(at most {self.MAX_DIM}): use sep-cma or snes, or a smaller genome")
