@@ -22,12 +22,6 @@ from deap import cma
 STRATEGIES = ("snes", "sep-cma", "cma")
 
 
-def default_population(dim: int) -> int:
-    """4 + 3 ln d, rounded up to an even number (mirrored pairs): the usual CMA-ES / SNES default."""
-    size = 4 + int(3 * math.log(dim))
-    return size + size % 2
-
-
 def _ranks(fitness: torch.Tensor) -> torch.Tensor:
     """1 for the fittest sample, lambda for the least fit (ties broken by position)."""
     n = fitness.shape[0]
