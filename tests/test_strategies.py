@@ -95,12 +95,17 @@ def test_budget_stops_every_algorithm(lenet, algorithm, encoding):
     assert result.config["budget"] == 100 and result.config["algorithm"] == algorithm
 
 
-def test_strategy_run_resumes_exactly(lenet):
+@pytest.mark.parametrize("algorithm", ["snes", "sep-cma", "cma"])
+def test_strategy_run_resumes_exactly_from_a_checkpoint_file(lenet, tmp_path, algorithm):
+    from evofool.campaigns.checkpoint import load_checkpoint, save_checkpoint
+
     saved = {}
-    kwargs = dict(algorithm="sep-cma", pop_size=8, seed=3, target_confidence=None)
+    kwargs = dict(algorithm=algorithm, pop_size=8, seed=3, target_confidence=None, genome_size=6)
     whole = evofool.evolve(lenet, "Coat", generations=12, **kwargs)
     evofool.evolve(lenet, "Coat", generations=5, checkpoint=lambda state: saved.update(state), **kwargs)
-    resumed = evofool.evolve(lenet, "Coat", generations=12, resume=saved, **kwargs)
+    save_checkpoint(tmp_path / "checkpoint.pt", saved)  # torch.save, read back with weights_only=True
+    resumed = evofool.evolve(lenet, "Coat", generations=12, resume=load_checkpoint(tmp_path / "checkpoint.pt"),
+                             **kwargs)
     assert torch.equal(whole.image, resumed.image)
     assert [row["best"] for row in whole.logbook] == [row["best"] for row in resumed.logbook]
 
