@@ -61,6 +61,7 @@ def main():
     parser.add_argument("--parts", nargs="+", default=["lenet", "imagenet"])
     parser.add_argument("--imagenet-minutes", type=float, default=30.0)
     parser.add_argument("--emitters", type=int, default=4)
+    parser.add_argument("--emitter-objective", default="cell", choices=("cell", "improvement"))
     parser.add_argument("--out", default="results/bench_campaign.json")
     args = parser.parse_args()
     report = json.load(open(args.out)) if os.path.exists(args.out) else {}
@@ -69,9 +70,10 @@ def main():
     if "imagenet" in args.parts:
         report["efficientnet_lite0"] = bench_imagenet(args.imagenet_minutes, pop=64)
     if "emitters" in args.parts:
-        report["efficientnet_lite0_emitters"] = bench_imagenet(
-            args.imagenet_minutes, pop=32, encoding="direct", genome_size=16, upsample="bilinear",
-            emitters=args.emitters, emitter_pop=16)
+        key = "efficientnet_lite0_emitters" + ("" if args.emitter_objective == "cell" else "_improvement")
+        report[key] = bench_imagenet(args.imagenet_minutes, pop=32, encoding="direct", genome_size=16,
+                                     upsample="bilinear", emitters=args.emitters, emitter_pop=16,
+                                     emitter_objective=args.emitter_objective)
     write_json(args.out, report)
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in report.items()}, indent=2))
 
