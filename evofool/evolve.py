@@ -102,13 +102,8 @@ def evolve(
     if algorithm is None:
         algorithm = "ga" if encoding == "cppn" else DEFAULT_ALGORITHM
     strategy_run = algorithm != "ga"
-    _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience)
-    if init is not None and not encoding.startswith("cppn"):
-        raise ValueError(f"a seed genome (--init) is a CPPN; the {encoding} encoding has no use for it")
-    if genome_size is not None and encoding.startswith("cppn"):
-        raise ValueError("--genome-size sizes the direct and dct genomes; a CPPN draws at any size")
-    if upsample is not None and encoding != "direct":
-        raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {encoding} encoding has none")
+    _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
+              genome_size, upsample)
     if strategy_run:
         genome_size = STRATEGY_DEFAULTS["genome_size"] if genome_size is None and encoding == "direct" else genome_size
         upsample = upsample or STRATEGY_DEFAULTS["upsample"]
@@ -193,8 +188,10 @@ def _run_strategy(classifier, target_index, encoding, algorithm, pop_size, gener
     return logbook, stopped_by, torch.sigmoid(hall_of_fame[0].genome).view(encoding.genome_shape)
 
 
-def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience):
-    """Refuse settings no search can run with, before anything is built (one-line messages)."""
+def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
+              genome_size, upsample):
+    """Refuse settings no search can run with, or that the encoding would ignore, before anything is built
+    (one-line messages)."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}")
     if pop_size < 2:
@@ -209,6 +206,12 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         raise ValueError(f"sigma must be positive, got {sigma}")
     if patience is not None and patience < 1:
         raise ValueError(f"patience must be at least 1 generation, got {patience}")
+    if init is not None and not encoding.startswith("cppn"):
+        raise ValueError(f"a seed genome (--init) is a CPPN; the {encoding} encoding has no use for it")
+    if genome_size is not None and encoding.startswith("cppn"):
+        raise ValueError("--genome-size sizes the direct and dct genomes; a CPPN draws at any size")
+    if upsample is not None and encoding != "direct":
+        raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {encoding} encoding has none")
     if algorithm != "ga" and encoding == "cppn":
         raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
                          "use --algorithm ga with --encoding cppn, or --encoding cppn-weights (a fixed graph)")

@@ -60,7 +60,7 @@ class CampaignConfig:
         if self.search is not None and self.search not in SEARCHES:
             raise ValueError(f"unknown search {self.search!r}; choose one of {', '.join(SEARCHES)}")
         if self.emitters < 0 or (self.emitters and self.encoding == "cppn"):
-            raise ValueError("emitters must be 0 or more, and need the direct or dct encoding")
+            raise ValueError("emitters must be 0 or more, and need genes in [0, 1] (direct, dct or cppn-weights)")
 
 
 def jobs_of(config: CampaignConfig, labels: list[str]) -> list[dict]:

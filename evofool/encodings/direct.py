@@ -7,13 +7,14 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..algorithms.operators import cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded
+from ..algorithms.operators import cx_simulated_binary_bounded, cx_uniform
+from .unit_genes import UnitGenes
 
 UPSAMPLING = ("nearest", "bilinear", "tile")
 
 
 @dataclass
-class DirectEncoding:
+class DirectEncoding(UnitGenes):
     """Genes in [0, 1], one per pixel and channel of a C x S x S genome image.
 
     ``render`` upsamples the genome to the model's input size, by nearest neighbour (each gene stays a
@@ -55,10 +56,6 @@ class DirectEncoding:
         """Pixels have no graph form: the saved PNG is the genome."""
         return None
 
-    def center(self) -> torch.Tensor:
-        """Genes of the strategies' starting point: a gray image."""
-        return torch.full(self.genome_shape, 0.5)
-
     def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
         """n genomes drawn uniformly in [0, 1], as in the paper."""
         return torch.rand((n, *self.genome_shape), generator=generator, device=device)
@@ -74,9 +71,6 @@ class DirectEncoding:
         if self.upsample == "nearest":
             return F.interpolate(genomes, size=tuple(self.image_size), mode="nearest")
         return F.interpolate(genomes, size=tuple(self.image_size), mode="bilinear", align_corners=False)
-
-    def mutate(self, genomes: torch.Tensor, generator: torch.Generator):
-        return mut_polynomial_bounded(genomes, self.mutation_eta, self.mutation_indpb, 0.0, 1.0, generator)
 
     def mate(self, first: torch.Tensor, second: torch.Tensor, generator: torch.Generator):
         if self.crossover == "uniform":
