@@ -70,11 +70,14 @@ def cmd_evolve(args):
             seed=args.seed, target_confidence=args.confidence, genome_size=args.genome_size,
             device=args.device, init=init, on_generation=bar, algorithm=args.algorithm, budget=budget,
             sigma=args.sigma, upsample=args.upsample, coordinate_scale=args.coordinate_scale,
+            robust=args.robust, robust_samples=args.robust_samples,
         )
     save_result(result, args.out, force=args.force)
     print(f"{result.confidence:.4%} {result.target!r} after {result.generations} generations, "
           f"{result.evaluations} evaluations, {result.seconds:.1f} s ({result.config['algorithm']}, stopped by "
           f"{result.stopped_by}) -> {args.out}/best.png")
+    if result.robust_confidence is not None:
+        print(f"mean over {args.robust} views it was not evolved on: {result.robust_confidence:.4%}")
 
 
 def cmd_render(args):
@@ -359,6 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, help="strategies: initial step size in logit space (default 0.5)")
     p.add_argument("--coordinate-scale", type=_coordinate_scale, metavar="S",
                    help="cppn: stretch x, y, d by S before the network, or 'raw' for pixel indices as in the paper")
+    p.add_argument("--robust", nargs="?", const="shift,scale,rotate", metavar="TRANSFORMS",
+                   help="fitness = mean confidence over transformed views: crops (the paper's ten), or any of "
+                        "shift[=0.08],scale[=0.1],rotate[=5] drawn anew each generation (bare --robust: all three)")
+    p.add_argument("--robust-samples", type=int, default=8, help="random views per image (default %(default)s)")
     p.add_argument("--init", metavar="GENOME.json",
                    help="cppn: seed the population with this genome; cppn-weights: evolve this graph's weights")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")

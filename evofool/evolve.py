@@ -14,6 +14,7 @@ from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
 from .encodings import make_encoding, saved_images
 from .results import EvolutionResult, milestones_from_logbook
+from .robust import RobustFitness, parse_robust
 
 ALGORITHMS = ("ga", *STRATEGIES)
 DEFAULT_ALGORITHM = "snes"
@@ -23,13 +24,23 @@ DEFAULT_ALGORITHM = "snes"
 STRATEGY_DEFAULTS = dict(genome_size=16, upsample="bilinear", sigma=0.5)
 
 
+def fitness_function(classifier: Classifier, target_index: int, robust: str | None = None, robust_samples: int = 8,
+                   generator: torch.Generator | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Images (as saved) -> fitness: the target class's probability, or with ``robust`` its mean over
+    transformed views of each image (see :mod:`evofool.robust`)."""
+    if robust is None:
+        return lambda images: classifier.probs(images)[:, target_index]
+    return RobustFitness(classifier, target_index, robust, robust_samples, generator)
+
+
 def make_toolbox(classifier: Classifier, target_index: int, encoding, generator: torch.Generator,
-                 tournsize: int = 2) -> base.Toolbox:
+                 tournsize: int = 2, fitness: Callable[[torch.Tensor], torch.Tensor] | None = None) -> base.Toolbox:
     """The DEAP toolbox the GA runs on; register other functions under the same names to change operators.
 
     ``evaluate`` renders the genomes, rounds them to 8 bits (the fitness is that of the image as saved)
-    and returns the target class's probability for each.
+    and scores them with ``fitness`` (default: the target class's probability).
     """
+    fitness = fitness or fitness_function(classifier, target_index)
     toolbox = base.Toolbox()
     toolbox.generator = generator
     toolbox.register("select", sel_tournament, tournsize=tournsize, generator=generator)
@@ -37,20 +48,21 @@ def make_toolbox(classifier: Classifier, target_index: int, encoding, generator:
         toolbox.register("mate", encoding.mate, generator=generator)
     toolbox.register("mutate", encoding.mutate, generator=generator)
     toolbox.register("survive", sel_best)
-    toolbox.register("evaluate", lambda genomes: classifier.probs(saved_images(encoding, genomes))[:, target_index])
+    toolbox.register("evaluate", lambda genomes: fitness(saved_images(encoding, genomes)))
     return toolbox
 
 
-def make_strategy_toolbox(classifier: Classifier, target_index: int, encoding, strategy) -> base.Toolbox:
+def make_strategy_toolbox(classifier: Classifier, target_index: int, encoding, strategy,
+                          fitness: Callable[[torch.Tensor], torch.Tensor] | None = None) -> base.Toolbox:
     """The toolbox a strategy runs on: ``generate`` / ``update`` / ``restart`` from the strategy, and an
     ``evaluate`` that maps the strategy's unbounded vectors to genes in [0, 1] by a sigmoid (the logit
     space, where a Gaussian step never leaves the valid range), then scores as the GA does."""
     toolbox = register_strategy(base.Toolbox(), strategy)
     shape = encoding.genome_shape
+    fitness = fitness or fitness_function(classifier, target_index)
 
     def evaluate(vectors):
-        genes = torch.sigmoid(vectors).view(-1, *shape)
-        return classifier.probs(saved_images(encoding, genes))[:, target_index]
+        return fitness(saved_images(encoding, torch.sigmoid(vectors).view(-1, *shape)))
 
     toolbox.register("evaluate", evaluate)
     return toolbox
@@ -79,6 +91,8 @@ def evolve(
     patience: int | None = 100,
     upsample: str | None = None,
     coordinate_scale: float | str | None = None,
+    robust: str | None = None,
+    robust_samples: int = 8,
 ) -> EvolutionResult:
     """Evolve an image that ``classifier`` labels ``target`` with probability ``target_confidence``.
 
@@ -92,6 +106,11 @@ def evolve(
     to ``STRATEGY_DEFAULTS``. ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a
     number, or "raw" for the original code's pixel indices). ``sigma`` is a strategy's initial step size,
     ``patience`` the generations without improvement after which it restarts around its best genome.
+    ``robust`` (e.g. ``"crops"`` or ``"shift,scale,rotate"``; see :mod:`evofool.robust`) makes the fitness the
+    mean confidence over transformed views of each image, ``robust_samples`` random views per image drawn
+    anew each generation (the crops are ten); ``evaluations`` then counts images, each ``robust_samples``
+    forward passes. The reported ``confidence`` stays that of the saved image itself, ``robust_confidence``
+    its mean over 64 fresh random views (or the ten crops).
     ``init`` is a genome dict that seeds the population (cppn) or gives the graph whose weights are evolved
     (cppn-weights). An encoding without crossover ignores ``cxpb``.
     ``toolbox``, when given, replaces the one the algorithm builds (its ``generator`` attribute,
@@ -104,6 +123,10 @@ def evolve(
     strategy_run = algorithm != "ga"
     _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
               genome_size, upsample)
+    if robust is not None:
+        parse_robust(robust)
+        if robust_samples < 1:
+            raise ValueError(f"robust samples must be at least 1, got {robust_samples}")
     if strategy_run:
         genome_size = STRATEGY_DEFAULTS["genome_size"] if genome_size is None and encoding == "direct" else genome_size
         upsample = upsample or STRATEGY_DEFAULTS["upsample"]
@@ -119,17 +142,18 @@ def evolve(
     if genome_encoding.mate is None:
         cxpb = 0.0
     generator = torch.Generator(device=device).manual_seed(seed)
+    fitness = fitness_function(classifier, target_index, robust, robust_samples, generator)
     hall_of_fame = new_hall_of_fame()
-    target_fitness = float("inf") if target_confidence is None else target_confidence
+    stop_fitness = float("inf") if target_confidence is None else target_confidence
 
     if strategy_run:
         logbook, stopped_by, genome = _run_strategy(
             classifier, target_index, genome_encoding, algorithm, pop_size, generations, budget, sigma, patience,
-            generator, device, hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume)
+            generator, device, hall_of_fame, stop_fitness, fitness, toolbox, on_generation, checkpoint, resume)
     else:
         logbook, stopped_by, genome = _run_ga(
             classifier, target_index, genome_encoding, pop_size, generations, budget, cxpb, mutpb, generator,
-            device, hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume)
+            device, hall_of_fame, stop_fitness, fitness, toolbox, on_generation, checkpoint, resume)
     seconds = logbook[-1]["seconds"]  # counts the time before a resume too
 
     image = saved_images(genome_encoding, genome[None])[0]
@@ -137,7 +161,8 @@ def evolve(
     config = dict(algorithm=algorithm, encoding=encoding, pop_size=pop_size, generations=generations, budget=budget,
                   seed=seed, target_confidence=target_confidence, genome_size=genome_size, cxpb=cxpb, mutpb=mutpb,
                   sigma=sigma, patience=patience if strategy_run else None, device=str(device),
-                  encoding_params=genome_encoding.params())
+                  encoding_params=genome_encoding.params(), robust=robust,
+                  robust_samples=fitness.samples if robust else None)
     return EvolutionResult(
         model=classifier.name, target=classifier.labels[target_index], target_index=target_index,
         method=encoding, image=image.cpu(), genome=genome.cpu(), confidence=float(probs[target_index]),
@@ -145,13 +170,21 @@ def evolve(
         top5=classifier.topk(probs), generations=logbook[-1]["gen"], evaluations=logbook[-1]["evals"],
         seconds=seconds, seed=seed, config=config, logbook=list(logbook),
         milestones=milestones_from_logbook(logbook), stopped_by=stopped_by,
+        robust_confidence=_robust_confidence(classifier, target_index, robust, image, seed) if robust else None,
     )
 
 
+def _robust_confidence(classifier, target_index, robust, image, seed) -> float:
+    """The saved image's mean confidence over views the search never saw: 64 random ones from a generator of
+    their own (or the ten crops)."""
+    generator = torch.Generator(device=image.device).manual_seed(seed + 1_000_003)
+    return float(RobustFitness(classifier, target_index, robust, 64, generator)(image[None])[0])
+
+
 def _run_ga(classifier, target_index, encoding, pop_size, generations, budget, cxpb, mutpb, generator, device,
-            hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume):
+            hall_of_fame, target_fitness, fitness, toolbox, on_generation, checkpoint, resume):
     """Drive the GA through :func:`ea_mu_plus_lambda`; returns (logbook, stopped_by, best genome)."""
-    toolbox = toolbox or make_toolbox(classifier, target_index, encoding, generator)
+    toolbox = toolbox or make_toolbox(classifier, target_index, encoding, generator, fitness=fitness)
     loop_checkpoint = None
     if checkpoint is not None:
         def loop_checkpoint(state):
@@ -168,11 +201,11 @@ def _run_ga(classifier, target_index, encoding, pop_size, generations, budget, c
 
 
 def _run_strategy(classifier, target_index, encoding, algorithm, pop_size, generations, budget, sigma, patience,
-                  generator, device, hall_of_fame, target_fitness, toolbox, on_generation, checkpoint, resume):
+                  generator, device, hall_of_fame, target_fitness, fitness, toolbox, on_generation, checkpoint, resume):
     """Drive a strategy through :func:`ea_generate_update`; returns (logbook, stopped_by, best genome in [0, 1])."""
     centroid = torch.logit(encoding.center().reshape(-1).clamp(1e-3, 1 - 1e-3)).to(device)
     strategy = make_strategy(algorithm, centroid, sigma, pop_size, generator)
-    toolbox = toolbox or make_strategy_toolbox(classifier, target_index, encoding, strategy)
+    toolbox = toolbox or make_strategy_toolbox(classifier, target_index, encoding, strategy, fitness)
     if resume is not None:
         generator.set_state(resume["generator"])
         toolbox.strategy.load_state(resume["strategy"])

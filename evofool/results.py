@@ -44,6 +44,7 @@ class EvolutionResult:
     genome_dict: dict | None = None
     backward_passes: int = 0
     stopped_by: str | None = None  # "target", "budget" or "generations" (evolutionary searches)
+    robust_confidence: float | None = None  # mean over transformed views, for robust searches
 
     def summary(self) -> dict:
         """Everything but the tensors, as JSON-ready data (the content of result.json)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .classifiers import Classifier
+from .classifiers import MODELS, Classifier
 from .images import load_image
 
 IMAGE_NAMES = ("best.png", "dream.png")
@@ -41,13 +41,17 @@ def find_images(directory: str | Path) -> list[dict]:
 
 def transfer(directory, classifiers: list[Classifier]) -> list[dict]:
     """One row per image: its source and, per classifier, the target's probability and the top-1 class."""
-    rows = []
-    for item in find_images(directory):
-        row = dict(image=str(item["image"]), source_model=item["model"], target=item["target"], scores={})
+    items = find_images(directory)
+    for item in items:  # every image checked before any is scored
         for classifier in classifiers:
             if item["target"] not in classifier.labels:
-                raise ValueError(f"{classifier.name} has no class {item['target']!r}: transfer needs models "
-                                 f"that share the source model's label set")
+                raise ValueError(f"{classifier.name} ({label_set(classifier.name, classifier.labels)}) has no class "
+                                 f"{item['target']!r} of {item['model']} ({label_set(item['model'])}): transfer needs "
+                                 f"models that share the source model's label set")
+    rows = []
+    for item in items:
+        row = dict(image=str(item["image"]), source_model=item["model"], target=item["target"], scores={})
+        for classifier in classifiers:
             image = load_image(item["image"], classifier.input_size[0])
             probs = classifier.probs(image[None])[0]
             label, _, p = classifier.topk(probs, 1)[0]
@@ -55,6 +59,15 @@ def transfer(directory, classifiers: list[Classifier]) -> list[dict]:
                 target_confidence=float(probs[classifier.labels.index(item["target"])]), top1=label, top1_confidence=p)
         rows.append(row)
     return rows
+
+
+def label_set(model: str, labels: list[str] | None = None) -> str:
+    """A label set named for a message: the registered model's data set, else its size and first labels."""
+    if model in MODELS:
+        return f"{MODELS[model].dataset} labels, {MODELS[model].num_classes} classes"
+    if labels is None:
+        return "labels unknown"
+    return f"{len(labels)} classes: {', '.join(labels[:3])}{', ...' if len(labels) > 3 else ''}"
 
 
 def transfer_markdown(rows: list[dict]) -> str:

@@ -130,3 +130,11 @@ def test_render_names_the_problem_in_a_bad_genome(tmp_path, capsys):
     assert main(["render", str(genome), "--out", str(tmp_path / "p.png")]) == 2
     err = capsys.readouterr().err
     assert "cyclic.json" in err and "cycle" in err
+
+
+def test_evolve_robust_unknown_transform_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["evolve", "--model", "lenet_fmnist", "--target", "Bag", "--robust", "shift,zoom",
+                 "--out", str(out)]) == 2
+    assert "unknown robust transform 'zoom'; choose from crops, shift, scale, rotate" in capsys.readouterr().err
+    assert not out.exists()

@@ -109,3 +109,60 @@ def test_vary_keeps_in_place_and_new_tensor_operators_results_for_some_or_all_ro
 def test_bad_parameters_are_refused(perceptron, kwargs, message):
     with pytest.raises(ValueError, match=message):
         evofool.evolve(perceptron, 0, **kwargs)
+
+
+def test_robust_transforms_are_parsed_and_unknown_ones_listed():
+    from evofool.robust import parse_robust
+
+    assert parse_robust("shift,scale=0.2") == {"shift": 0.08, "scale": 0.2}
+    assert parse_robust("crops") == {"crops": 0.0}
+    with pytest.raises(ValueError, match="unknown robust transform 'zoom'; choose from crops, shift, scale, rotate"):
+        parse_robust("shift,zoom")
+    for bad in ("scale=2", "shift=abc", "crops,shift", ""):
+        with pytest.raises(ValueError):
+            parse_robust(bad)
+
+
+def test_ten_crops_are_the_corners_and_centre_of_an_enlarged_image_and_their_mirrors():
+    from evofool.robust import ten_crops
+
+    image = torch.arange(28 * 28, dtype=torch.float32).view(1, 1, 28, 28)
+    crops = ten_crops(image)
+    assert crops.shape == (10, 1, 28, 28)
+    assert torch.equal(crops[5:], crops[:5].flip(-1))
+    assert crops[0, 0, 0, 0] < crops[3, 0, -1, -1]  # top-left corner crop vs bottom-right
+    assert len({tuple(c.flatten()[:3].tolist()) for c in crops}) == 10
+
+
+def test_robust_fitness_scores_each_view_in_one_batch_and_averages(lenet):
+    from evofool.robust import RobustFitness
+
+    calls = []
+    original = lenet.probs
+    lenet.probs = lambda images, **kw: calls.append(images.shape[0]) or original(images, **kw)
+    try:
+        fitness = RobustFitness(lenet, 8, "shift,scale", 6, torch.Generator().manual_seed(0))
+        images = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+        values = fitness(images)
+    finally:
+        lenet.probs = original
+    assert calls == [30] and values.shape == (5,)
+    plain = lenet.probs(images)[:, 8]
+    assert not torch.allclose(values, plain)  # the views differ from the image
+
+
+def test_robust_search_survives_unseen_shifts_better_and_reports_the_saved_image(lenet):
+    """Fitness under random views makes the saved image hold up under views never used in the search,
+    while ``confidence`` stays the saved image's own."""
+    from evofool.images import quantize
+    from evofool.robust import random_views
+
+    def unseen(result):
+        views = random_views(result.image[None], 64, dict(shift=2 / 28, scale=0.1), torch.Generator().manual_seed(7))
+        return float(lenet.probs(views)[:, result.target_index].mean())
+
+    plain = evofool.evolve(lenet, "Ankle boot", budget=4000, generations=400, seed=0)
+    robust = evofool.evolve(lenet, "Ankle boot", budget=4000, generations=400, seed=0, robust="shift,scale")
+    assert robust.confidence == pytest.approx(float(lenet.probs(quantize(robust.image.clone())[None])[0, 9]))
+    assert robust.config["robust"] == "shift,scale" and robust.robust_confidence > 0.9
+    assert unseen(robust) > unseen(plain) + 0.05
