@@ -105,7 +105,7 @@ def main():
     tiles = [dict(image=r["image"], label=f"{r['method']}: {r['target']}", confidence=r["confidence"])
              for r in report["runs"] if (work / r["image"]).exists()]
     if tiles:  # one row per (source, method), one column per class
-        contact_sheet(tiles, work, tile=112, columns=len(args.classes)).save(out.with_suffix(".png"))
+        contact_sheet(tiles, work, tile=112, columns=len(args.classes)).save(out.with_suffix(".jpg"), quality=85)
     print(markdown(report["summary"]))
 
 
