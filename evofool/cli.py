@@ -100,6 +100,29 @@ def _print_top5(classifier, probs):
         print(f"  {p:8.4%}  {label} ({index})")
 
 
+def cmd_retrain(args):
+    from .classifiers.datasets import fashion_mnist_available
+    from .retrain import check_settings, retrain
+
+    check_settings(args.rounds, args.per_class, args.epochs, args.budget)
+    if args.model != "lenet_fmnist":
+        raise ValueError(f"retrain trains on Fashion-MNIST and so works on lenet_fmnist only, not {args.model!r}")
+    if not fashion_mnist_available():
+        raise FileNotFoundError("retrain needs Fashion-MNIST: apt-get install dataset-fashion-mnist")
+    out = check_writable(args.out, args.force, marker="retrain.json")
+    print("round  outputs  test acc  fooled  median evals to 0.99  caught next round", flush=True)
+
+    def show(row):
+        caught = row.get("next_round_catches_these")
+        print(f"{row['round']:>5}  {row['outputs']:>7}  {row['test_accuracy']:8.4f}  {row['fooled_to_0_99']:6.0%}  "
+              f"{row['median_evaluations_to_0_99'] or '-':>20}  {'-' if caught is None else f'{caught:.0%}':>17}",
+              flush=True)
+
+    retrain(args.rounds, out, per_class=args.per_class, budget=args.budget, epochs=args.epochs, seed=args.seed,
+            algorithm=args.algorithm, encoding=args.encoding, on_round=show)
+    print(f"-> {out}/retrain.md, retrain.json, retrain.png, round_*.pt")
+
+
 def cmd_fit(args):
     from .encodings.cppn.fit import fit_picture, save_fit
 
@@ -382,6 +405,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", help="labels file for a model file")
     p.add_argument("--device")
     p.set_defaults(run=cmd_render)
+
+    p = commands.add_parser("retrain", help="retrain lenet_fmnist with a fooling class, round after round (paper 3.7)")
+    p.add_argument("--model", default="lenet_fmnist", help="only lenet_fmnist (its training data is here)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--per-class", type=int, default=10, help="fooling images evolved per class and round "
+                   "(default %(default)s)")
+    p.add_argument("--budget", type=int, default=5000, help="evaluations per search (default %(default)s)")
+    p.add_argument("--epochs", type=int, default=3, help="training epochs per round (default %(default)s)")
+    p.add_argument("--algorithm", choices=ALGORITHMS)
+    p.add_argument("--encoding", default="direct", choices=ENCODINGS)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true", help="replace a retrain result already in --out")
+    p.set_defaults(run=cmd_retrain)
 
     p = commands.add_parser("fit", help="train a coordinate network (a CPPN genome) to draw a picture")
     p.add_argument("image", metavar="IMAGE")

@@ -11,12 +11,14 @@ import torch
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
-def fashion_mnist_available(root: Path = FASHION_MNIST_DIR) -> bool:
-    return (root / "t10k-images-idx3-ubyte.gz").exists()
+def fashion_mnist_available(root: Path | None = None) -> bool:
+    return ((root or FASHION_MNIST_DIR) / "t10k-images-idx3-ubyte.gz").exists()
 
 
-def load_fashion_mnist(split: str = "t10k", root: Path = FASHION_MNIST_DIR) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images N x 1 x 28 x 28 in [0, 1] and labels N of a split ('train' or 't10k') from the idx files."""
+def load_fashion_mnist(split: str = "t10k", root: Path | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images N x 1 x 28 x 28 in [0, 1] and labels N of a split ('train' or 't10k') from the idx files
+    (default: where Debian's dataset-fashion-mnist puts them)."""
+    root = root or FASHION_MNIST_DIR
     if not fashion_mnist_available(root):
         raise FileNotFoundError(f"Fashion-MNIST not found in {root}: apt-get install dataset-fashion-mnist")
     with gzip.open(root / f"{split}-images-idx3-ubyte.gz") as f:
