@@ -16,6 +16,7 @@ from .dreams import UnknownLayerError
 from .encodings import ENCODINGS
 from .encodings.direct import UPSAMPLING
 from .encodings.cppn import load_genome_dict, render_genome
+from .encodings.cppn.fit import ACTIVATIONS as FIT_ACTIVATIONS
 from .images import load_image, quantize, save_gif, save_png
 from .results import check_writable, save_result
 
@@ -132,8 +133,10 @@ def cmd_fit(args):
         scale = args.size / max(picture.shape[1:])
         size = [max(1, round(side * scale)) for side in picture.shape[1:]]
         picture = torch.nn.functional.interpolate(picture[None], size=size, mode="area")[0]
-    result = fit_picture(picture, args.layers, args.width, args.epochs, seed=args.seed)
+    result = fit_picture(picture, args.layers, args.width, args.epochs, lr=args.lr, activation=args.activation,
+                         fourier=args.fourier, seed=args.seed)
     save_fit(result, out, dict(image=str(args.image), layers=args.layers, width=args.width, epochs=args.epochs,
+                               activation=args.activation, fourier=args.fourier, lr=args.lr,
                                size=list(picture.shape), seed=args.seed))
     print(f"PSNR {result.psnr:.2f} dB after {args.epochs} epochs ({result.seconds:.1f} s) -> {out}/genome.json")
 
@@ -422,10 +425,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("fit", help="train a coordinate network (a CPPN genome) to draw a picture")
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--layers", type=int, default=4, help="hidden layers (default %(default)s)")
-    p.add_argument("--width", type=int, default=16, help="ReLU units per layer (default %(default)s)")
+    p.add_argument("--layers", type=int, default=3, help="hidden layers (default %(default)s)")
+    p.add_argument("--width", type=int, default=256, help="units per layer (default %(default)s)")
+    p.add_argument("--activation", choices=FIT_ACTIVATIONS, default="sine",
+                   help="sine (a SIREN) or relu units (default %(default)s)")
+    p.add_argument("--fourier", type=int, default=0, metavar="F",
+                   help="F random sine and F cosine features of x and y before the layers (default %(default)s)")
     p.add_argument("--epochs", type=int, default=1000, help="full-batch Adam steps (default %(default)s)")
-    p.add_argument("--size", type=int, default=64, help="train at most SIZE pixels per side (default %(default)s)")
+    p.add_argument("--lr", type=float, help="Adam's learning rate (default 3e-4 for sine, 1e-3 for relu)")
+    p.add_argument("--size", type=int, default=128, help="train at most SIZE pixels per side (default %(default)s)")
     p.add_argument("--channels", type=int, choices=(1, 3), default=3, help="3 for colour models, 1 for gray")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
