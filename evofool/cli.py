@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -110,7 +111,8 @@ def cmd_retrain(args):
         raise ValueError(f"retrain trains on Fashion-MNIST and so works on lenet_fmnist only, not {args.model!r}")
     if not fashion_mnist_available():
         raise FileNotFoundError("retrain needs Fashion-MNIST: apt-get install dataset-fashion-mnist")
-    out = check_writable(args.out, args.force, marker="retrain.json")
+    out = check_writable(args.out, args.force, marker="retrain.json",
+                         owned=("retrain.json", "retrain.md", "retrain.png", "round_1.pt"))
     print("round  outputs  test acc  fooled  median evals to 0.99  caught next round", flush=True)
 
     def show(row):
@@ -127,7 +129,8 @@ def cmd_retrain(args):
 def cmd_fit(args):
     from .encodings.cppn.fit import fit_picture, save_fit
 
-    out = check_writable(args.out, args.force, marker="fit.json")
+    out = check_writable(args.out, args.force, marker="fit.json",
+                         owned=("fit.json", "fitted.png", "genome.json", "learning.gif"))
     picture = load_image(args.image, args.channels)
     if max(picture.shape[1:]) > args.size:
         scale = args.size / max(picture.shape[1:])
@@ -205,7 +208,7 @@ def _deepdream(args):
         raise ValueError(f"--octaves must be at least 1, got {args.octaves}")
     if not 0 < args.zoom < 1:
         raise ValueError(f"--zoom must be in (0, 1), got {args.zoom}")
-    out = check_writable(args.out, args.force, marker="dream.json")
+    out = check_writable(args.out, args.force, marker="dream.json", owned=("dream.json", "dream.png", "frames", "zoom.gif"))
     classifier = _load(args)
     photo = load_image(args.from_image, classifier.input_size[0])
     settings = dict(layer=args.layer, octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
@@ -235,7 +238,7 @@ def cmd_bench(args):
         raise ValueError(f"unknown methods {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     if args.budget < 2:
         raise ValueError(f"--budget must be at least 2, got {args.budget}")
-    out = check_writable(args.out, args.force, marker="bench.json")
+    out = check_writable(args.out, args.force, marker="bench.json", owned=("bench.json", "bench.md"))
     classifier = _load(args)
     classes = [classifier.labels[classifier.class_index(c.strip())] for c in args.classes.split(",")]
     total = len(classes) * len(args.seeds) * len(methods)
@@ -524,14 +527,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run one command; bad input ends in one line and exit 2, Ctrl-C in exit 130, a closed pipe quietly.
+    EVOFOOL_DEBUG=1 shows the traceback instead."""
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
     except (classifiers.UnknownModelError, classifiers.UnknownClassError, UnknownLayerError, ValueError,
-            FileNotFoundError, FileExistsError, classifiers.ModelUnavailableError, CorruptFileError) as error:
+            FileNotFoundError, FileExistsError, PermissionError, classifiers.ModelUnavailableError,
+            CorruptFileError) as error:
         # bad input (a value, a file, a model that is not there), found before anything was written
+        if os.environ.get("EVOFOOL_DEBUG"):
+            raise
         print(f"evofool: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader (`evofool layers ... | head`) has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush cannot fail again
+        return 0
+    except KeyboardInterrupt:
+        if os.environ.get("EVOFOOL_DEBUG"):
+            raise
+        print("evofool: stopped (Ctrl-C)", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -65,12 +66,56 @@ def milestones_from_logbook(logbook, thresholds=MILESTONES) -> dict:
     return found
 
 
-def check_writable(out: str | Path, force: bool = False, marker: str = "result.json") -> Path:
-    """Refuse to overwrite a directory that already holds a result (its ``marker`` file), unless forced."""
+RESULT_FILES = ("result.json", "best.png", "dream.png", "best.json", "logbook.csv")
+
+
+def check_writable(out: str | Path, force: bool = False, marker: str = "result.json",
+                   owned: tuple[str, ...] = RESULT_FILES) -> Path:
+    """Check an output directory before any work, with a one-line error for each way it can fail.
+
+    ``out`` must be a directory (or not exist yet) that this process can write in. A directory that holds
+    ``marker`` holds an earlier result of evofool's: replaced only with ``force``. A directory without the
+    marker that holds any of the ``owned`` names (the files the command writes) holds someone else's files
+    of those names: refused even with ``force``, which only ever replaces evofool's own results.
+    """
+    if not str(out).strip():
+        raise ValueError("--out is empty: name a directory for the results")
     out = Path(out)
-    if not force and (out / marker).exists():
-        raise FileExistsError(f"{out} already holds a result; choose another --out or pass --force")
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out {out} is a file, not a directory")
+    if out.is_dir():
+        if (out / marker).exists():
+            if not force:
+                raise FileExistsError(f"{out} already holds a result; choose another --out or pass --force")
+        else:
+            clashes = [name for name in owned if (out / name).exists()]
+            if clashes:
+                raise FileExistsError(f"{out} holds files evofool did not write ({', '.join(clashes)}) and would "
+                                      f"overwrite; choose another --out")
+    _probe_writable(out)
     return out
+
+
+def _probe_writable(out: Path) -> None:
+    """Write and remove a probe file in ``out`` (creating it and removing it again if it did not exist), so a
+    read-only place fails now rather than after the search; root ignores permission bits, a probe does not."""
+    created = []
+    try:
+        for parent in reversed([out, *out.parents]):
+            if not parent.exists():
+                parent.mkdir()
+                created.append(parent)
+        probe = out / f".evofool-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise PermissionError(f"cannot write to --out {out}: {error.strerror or error}") from None
+    finally:
+        for directory in reversed(created):
+            try:
+                directory.rmdir()
+            except OSError:
+                pass
 
 
 def save_result(result: EvolutionResult, out: str | Path, force: bool = False, image_name: str = "best.png") -> Path:

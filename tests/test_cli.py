@@ -1,6 +1,10 @@
 """The evofool command end to end on small models, including every refusal of bad input."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +142,53 @@ def test_evolve_robust_unknown_transform_is_one_line_and_writes_nothing(tmp_path
                  "--out", str(out)]) == 2
     assert "unknown robust transform 'zoom'; choose from crops, shift, scale, rotate" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_evolve_never_overwrites_a_users_files_of_the_same_names_even_with_force(tmp_path, capsys):
+    out = tmp_path / "photos"
+    out.mkdir()
+    (out / "best.png").write_bytes(b"the user's picture")
+    for extra in ([], ["--force"]):
+        assert main(["evolve", "--model", "perceptron_digits", "--target", "3", "--out", str(out), *extra]) == 2
+        assert "evofool did not write (best.png)" in capsys.readouterr().err
+    assert (out / "best.png").read_bytes() == b"the user's picture"
+
+
+@pytest.mark.parametrize("where", ["", "a-file", "/proc/evofool-cannot-write-here"])
+def test_a_bad_out_is_refused_before_the_search(tmp_path, capsys, where):
+    if where == "a-file":
+        where = str(tmp_path / "a-file")
+        (tmp_path / "a-file").write_text("x")
+    assert main(["evolve", "--model", "perceptron_digits", "--target", "3", "--out", where]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not Path("/proc/evofool-cannot-write-here").exists()
+
+
+def test_campaign_force_replaces_only_a_campaign_it_wrote(tmp_path, capsys):
+    foreign = tmp_path / "d"
+    (foreign / "jobs").mkdir(parents=True)
+    (foreign / "jobs" / "t").write_text("x")
+    argv = ["campaign", "--model", "perceptron_digits", "--algorithm", "per-class", "--classes", "1",
+            "--generations", "2", "--pop", "8", "--force"]
+    assert main([*argv, "--out", str(foreign)]) == 2
+    assert "evofool did not write (jobs)" in capsys.readouterr().err
+    assert (foreign / "jobs" / "t").read_text() == "x"
+    ours = tmp_path / "c"
+    assert main([*argv, "--out", str(ours)]) == 0
+    (ours / "jobs" / "stale").write_text("old")
+    assert main([*argv, "--out", str(ours)]) == 0
+    assert "--force: replacing the campaign" in capsys.readouterr().err
+    assert not (ours / "jobs" / "stale").exists() and (ours / "campaign.json").exists()
+
+
+def test_a_closed_pipe_ends_quietly_and_debug_shows_tracebacks(tmp_path):
+    listing = subprocess.run(f"{sys.executable} -m evofool.cli layers efficientnet_lite0 | head -1", shell=True,
+                             capture_output=True, text=True, timeout=120)
+    assert listing.stdout.strip() and "Traceback" not in listing.stderr and "Broken" not in listing.stderr
+    bad = [sys.executable, "-m", "evofool.cli", "evolve", "--model", "perceptron_digits", "--target", "3",
+           "--pop", "1", "--out", str(tmp_path / "x")]
+    plain = subprocess.run(bad, capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    debug = subprocess.run(bad, capture_output=True, text=True, timeout=120, env={**os.environ, "EVOFOOL_DEBUG": "1"})
+    assert debug.returncode != 0 and "Traceback" in debug.stderr

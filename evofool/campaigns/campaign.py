@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import shutil
+import sys
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import torch
 from ..classifiers import load_classifier
 from ..classifiers.base import find_class
 from ..images import save_png
-from ..results import save_result, write_logbook
+from ..results import check_writable, save_result, write_logbook
 from .checkpoint import (CorruptFileError, StopRequested, capture_rng, load_checkpoint, read_json, restore_rng,
                          save_checkpoint, stop_on_signals, write_json)
 
@@ -207,18 +208,27 @@ def campaign_labels(config: CampaignConfig) -> list[str]:
     return _classifier(config.model, "cpu").labels
 
 
+# everything a campaign writes into its directory: what --force replaces, and the names whose presence in a
+# directory without campaign.json means it holds someone else's files
+CAMPAIGN_FILES = ("campaign.json", "jobs", "elites", "manifest.json", "index.html", "logbook.csv",
+                  "contact_sheet.png")
+
+
 def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False) -> Path:
     """Create the campaign directory and campaign.json; refuses an existing campaign without ``force``."""
     config.validate()
     out = Path(out)
     if (out / "campaign.json").exists() and not force:
         raise FileExistsError(f"{out} already holds a campaign; pass --resume {out} to continue it or --force")
+    check_writable(out, force, marker="campaign.json", owned=CAMPAIGN_FILES)
     labels = campaign_labels(config)
     resolve_classes(config, labels)  # unknown class names fail here, before anything is written
-    if force and out.exists():
-        shutil.rmtree(out / "jobs", ignore_errors=True)
-        shutil.rmtree(out / "elites", ignore_errors=True)
-        (out / "manifest.json").unlink(missing_ok=True)
+    if force and (out / "campaign.json").exists():  # an earlier campaign of evofool's: replace what it wrote
+        replaced = [name for name in CAMPAIGN_FILES if (out / name).exists()]
+        print(f"--force: replacing the campaign in {out} ({', '.join(replaced)})", file=sys.stderr)
+        for name in replaced:
+            path = out / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "campaign.json", asdict(config))
     return out
