@@ -435,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fourier", type=int, default=0, metavar="F",
                    help="F random sine and F cosine features of x and y before the layers (default %(default)s)")
     p.add_argument("--epochs", type=int, default=1000, help="full-batch Adam steps (default %(default)s)")
-    p.add_argument("--lr", type=float, help="Adam's learning rate (default 3e-4 for sine, 1e-3 for relu)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (default %(default)s)")
     p.add_argument("--size", type=int, default=128, help="train at most SIZE pixels per side (default %(default)s)")
     p.add_argument("--channels", type=int, choices=(1, 3), default=3, help="3 for colour models, 1 for gray")
     p.add_argument("--seed", type=int, default=0)
