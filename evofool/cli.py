@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -293,14 +294,20 @@ def cmd_campaign(args):
         try:
             manifest = run_campaign(config, out, args.jobs, args.backend, args.scheduler, on_job,
                                     on_generation if single else None)
-        except StopRequested:
+        except StopRequested as stop:
             print(f"stopped; checkpoints saved. Continue with: evofool campaign --resume {out}", file=sys.stderr)
-            return
+            return 128 + (stop.args[0] if stop.args else signal.SIGINT)
     sheet, page = write_gallery(out)
     elites = manifest["elites"]
     at_99 = sum(e["confidence"] >= 0.99 for e in elites)
     print(f"{len(elites)} elites ({at_99} at 99% or more), {manifest['jobs_done']}/{manifest['jobs_total']} jobs done, "
           f"{manifest['failed']} failed -> {out}/manifest.json, {sheet.name}, {page.name}")
+    if manifest["failed"]:
+        failed = [f"{out}/jobs/{job}/error.txt" for job in manifest.get("failed_jobs", [])]
+        print(f"evofool: {manifest['failed']} job(s) failed: {', '.join(failed)}; fix the cause and "
+              f"evofool campaign --resume {out} retries them", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_gallery(args):
@@ -531,7 +538,7 @@ def main(argv=None) -> int:
     EVOFOOL_DEBUG=1 shows the traceback instead."""
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        code = args.run(args)
     except (classifiers.UnknownModelError, classifiers.UnknownClassError, UnknownLayerError, ValueError,
             FileNotFoundError, FileExistsError, PermissionError, classifiers.ModelUnavailableError,
             CorruptFileError) as error:
@@ -548,7 +555,7 @@ def main(argv=None) -> int:
             raise
         print("evofool: stopped (Ctrl-C)", file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -135,7 +136,7 @@ def test_sigterm_stops_with_a_checkpoint_and_resume_finishes(tmp_path):
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 0 and "--resume" in err
+    assert process.returncode == 143 and "--resume" in err  # 128 + SIGTERM, state saved
     assert list(out.glob("jobs/*/checkpoint.pt"))
     assert main(["campaign", "--resume", str(out)]) == 0
     assert _manifest(out)["jobs_done"] == 4
@@ -173,3 +174,78 @@ def test_bad_campaign_options_exit_2_before_anything_is_written(tmp_path, capsys
                  *extra]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def _descendants(pid):
+    """Every process in ``pid``'s session but itself (the campaign runs in a session of its own)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == pid and int(entry.parent.name) != pid:
+            found.append(int(entry.parent.name))
+    return found
+
+
+def _alive(pids):
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+def _start_parallel(out):
+    """Two MAP-Elites jobs (no target stops them) on two loky workers, in a session of their own."""
+    cli = [sys.executable, "-m", "evofool.cli", "campaign", "--model", "perceptron_digits", "--encoding", "direct",
+           "--algorithm", "map-elites", "--seeds", "0", "1", "--generations", "100000", "--pop", "16",
+           "--checkpoint-every", "3", "--jobs", "2", "--out", str(out)]
+    process = subprocess.Popen(cli, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.time() + 90
+    while len(list(out.glob("jobs/*/checkpoint.pt"))) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    workers = _descendants(process.pid)
+    assert workers, "the campaign started no worker processes"
+    return process, workers
+
+
+def test_sigterm_to_a_parallel_campaign_stops_every_worker_at_a_checkpoint(tmp_path):
+    out = tmp_path / "parallel"
+    process, workers = _start_parallel(out)
+    assert main(["campaign", "--resume", str(out)]) == 2  # refused beside the live run (campaign.lock)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=90)
+    assert process.returncode == 143 and "--resume" in err and "Traceback" not in err
+    deadline = time.time() + 30
+    while _alive(workers) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _alive(workers)
+    assert not (out / "campaign.lock").exists()
+    assert len(list(out.glob("jobs/*/checkpoint.pt"))) == 2
+
+
+def test_workers_of_a_killed_campaign_stop_and_a_resume_cleans_up(tmp_path):
+    out = tmp_path / "killed"
+    process, workers = _start_parallel(out)
+    process.kill()  # SIGKILL: no handler runs in the main process
+    process.wait(timeout=30)
+    deadline = time.time() + 30
+    while _alive(workers) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _alive(workers)  # orphaned workers noticed and left
+    stale = out / "jobs" / next(p.name for p in (out / "jobs").iterdir()) / ".checkpoint.pt.abandoned"
+    stale.write_bytes(b"x" * 1000)
+    config = json.loads((out / "campaign.json").read_text())
+    assert (out / "campaign.lock").exists() and config["generations"] == 100000
+    config["generations"] = 5
+    (out / "campaign.json").write_text(json.dumps(config))
+    assert main(["campaign", "--resume", str(out)]) == 0  # the dead run's lock is taken over
+    assert not stale.exists()
+    assert _manifest(out)["jobs_done"] == 2

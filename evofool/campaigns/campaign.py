@@ -9,10 +9,13 @@ done jobs, so resuming just runs what is not done (from its checkpoint when it h
 from __future__ import annotations
 
 import functools
+import os
 import re
+import signal
 import shutil
 import sys
 import traceback
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -82,21 +85,27 @@ def slug(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "class"
 
 
-def run_job(job: dict, config: dict, directory: str, device: str | None = None, on_generation=None) -> str:
-    """Run one job in its own directory (in a worker process); returns 'done', 'stopped' or 'failed'.
+def run_job(job: dict, config: dict, directory: str, device: str | None = None, on_generation=None,
+            in_worker: bool = False) -> str:
+    """Run one job in its own directory (in this process or a worker); returns 'done', 'failed' or
+    'stopped:<signal number>' (a checkpoint was saved). A job ``in_worker`` (a loky or Dask worker process)
+    whose parent dies saves its checkpoint and exits the worker, so that no worker outlives its campaign.
 
     ``on_generation`` (in-process runs only) receives each logbook row, for a progress bar."""
     config = CampaignConfig(**config)
     job_dir = Path(directory) / "jobs" / job["id"]
     job_dir.mkdir(parents=True, exist_ok=True)
+    parent = os.getppid()
     try:
-        with stop_on_signals() as stop_requested:
+        with stop_on_signals(watch_parent=in_worker) as stop_requested:
             _run(job, config, job_dir, device, stop_requested, on_generation)
         (job_dir / "error.txt").unlink(missing_ok=True)
         write_json(job_dir / "done.json", {"id": job["id"]})
         return "done"
-    except StopRequested:
-        return "stopped"
+    except StopRequested as stop:
+        if in_worker and os.getppid() != parent:
+            os._exit(128 + signal.SIGTERM)  # orphaned: nobody is left to read the status
+        return f"stopped:{stop.args[0] if stop.args else signal.SIGINT}"
     except CorruptFileError:
         raise
     except Exception:
@@ -117,7 +126,7 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
         if state["gen"] % config.checkpoint_every == 0 or stop_requested():
             save_checkpoint(checkpoint_file, dict(state, rng=capture_rng(generator_for_rng), job=job))
         if stop_requested():
-            raise StopRequested
+            raise StopRequested(stop_requested())
 
     if config.algorithm == "per-class":
         from ..evolve import evolve
@@ -211,7 +220,7 @@ def campaign_labels(config: CampaignConfig) -> list[str]:
 # everything a campaign writes into its directory: what --force replaces, and the names whose presence in a
 # directory without campaign.json means it holds someone else's files
 CAMPAIGN_FILES = ("campaign.json", "jobs", "elites", "manifest.json", "index.html", "logbook.csv",
-                  "contact_sheet.png")
+                  "contact_sheet.png", "campaign.lock")
 
 
 def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False) -> Path:
@@ -249,8 +258,6 @@ def run_campaign(config: CampaignConfig, out: str | Path, jobs: int = 1, backend
     generation); otherwise through joblib, on loky workers or on a Dask cluster (``scheduler`` address,
     or a local one). A stop request (SIGINT/SIGTERM) ends the campaign after the manifest is written.
     """
-    from joblib import Parallel, delayed, parallel_config
-
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     out = Path(out)
@@ -264,24 +271,72 @@ def run_campaign(config: CampaignConfig, out: str | Path, jobs: int = 1, backend
                  for i, job in enumerate(pending)]
     statuses = []
     try:
-        if backend == "dask":
-            from dask.distributed import Client
-
-            client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs)
-            with client, parallel_config(backend="dask"):
-                _collect(Parallel(n_jobs=-1, return_as="generator_unordered")(
-                    delayed(run_job)(*a) for a in arguments), statuses, on_job)
-        elif jobs == 1:
-            _collect((run_job(*a, on_generation=on_generation) for a in arguments), statuses, on_job)
-        else:
-            _collect(Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
-                delayed(run_job)(*a) for a in arguments), statuses, on_job)
+        with campaign_lock(out), stop_on_signals(forward_to_children=jobs > 1 and backend == "loky"):
+            _remove_stale_temporaries(out)
+            _run_jobs(arguments, jobs, backend, scheduler, statuses, on_job, on_generation)
     finally:
         manifest = build_manifest(out, config, labels, all_jobs)
-        manifest["failed"] = sum(s == "failed" for s in statuses)
+        manifest["failed_jobs"] = [job["id"] for job in all_jobs if (out / "jobs" / job["id"] / "error.txt").exists()
+                                   and not (out / "jobs" / job["id"] / "done.json").exists()]
+        manifest["failed"] = len(manifest["failed_jobs"])
         write_json(out / "manifest.json", manifest)
         _merge_logbooks(out, all_jobs)
     return manifest
+
+
+@contextmanager
+def campaign_lock(out: Path):
+    """Hold ``out/campaign.lock`` (this process's id) while the campaign runs: a second run of the same
+    campaign, a resume beside a live earlier run, is refused; a lock whose process is gone is taken over."""
+    lock = out / "campaign.lock"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            try:
+                holder = int(lock.read_text().strip() or 0)
+                os.kill(holder, 0)
+            except (ValueError, ProcessLookupError, FileNotFoundError):
+                lock.unlink(missing_ok=True)  # stale: its process is gone
+                continue
+            except PermissionError:  # alive, another user's
+                pass
+            raise FileExistsError(f"the campaign in {out} is running (process {holder}); wait for it or stop it "
+                                  f"first") from None
+    else:
+        raise FileExistsError(f"cannot take the lock {lock}")
+    with os.fdopen(fd, "w") as f:
+        f.write(str(os.getpid()))
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Delete half-written temporary files (``.NAME.XXXXXXXX`` beside NAME) an earlier, killed run left."""
+    for pattern in (".*.json.*", "jobs/*/.*.pt.*", "jobs/*/.*.json.*"):
+        for path in out.glob(pattern):
+            path.unlink(missing_ok=True)
+
+
+def _run_jobs(arguments, jobs, backend, scheduler, statuses, on_job, on_generation):
+    """Each job's ``run_job``: in this process, on loky workers, or through Dask; statuses as they finish."""
+    from joblib import Parallel, delayed, parallel_config
+
+    if backend == "dask":
+        from dask.distributed import Client
+
+        client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs)
+        with client, parallel_config(backend="dask"):
+            _collect(Parallel(n_jobs=-1, return_as="generator_unordered")(
+                delayed(run_job)(*a, in_worker=True) for a in arguments), statuses, on_job)
+    elif jobs == 1:
+        _collect((run_job(*a, on_generation=on_generation) for a in arguments), statuses, on_job)
+    else:
+        _collect(Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(
+            delayed(run_job)(*a, in_worker=True) for a in arguments), statuses, on_job)
 
 
 def _collect(results, statuses, on_job):
@@ -289,8 +344,8 @@ def _collect(results, statuses, on_job):
         statuses.append(status)
         if on_job:
             on_job(status)
-        if status == "stopped":
-            raise StopRequested
+        if status.startswith("stopped"):
+            raise StopRequested(int(status.split(":")[1]))
 
 
 def _devices() -> list[str]:

@@ -95,24 +95,67 @@ def restore_rng(state: dict, generator: torch.Generator) -> None:
 
 
 @contextmanager
-def stop_on_signals():
-    """While active, SIGINT and SIGTERM set a flag instead of killing; ``requested()`` reads it.
+def stop_on_signals(forward_to_children: bool = False, watch_parent: bool = False):
+    """While active, SIGINT and SIGTERM set a flag instead of killing; ``requested()`` returns the signal
+    number that arrived (0 while none has).
 
     Long loops call it between generations, save a checkpoint and raise :class:`StopRequested`.
+    ``forward_to_children`` (a campaign's main process) passes the signal on to this process's children,
+    the worker processes, so that each saves its checkpoint too. ``watch_parent`` (a worker) requests a
+    stop as if by SIGTERM once the process that started it is gone, so that no worker outlives a killed
+    campaign and runs beside a later resume.
     """
-    flag = {"stop": False}
+    flag = {"stop": 0}
     handlers = {}
 
     def handle(signum, frame):
-        flag["stop"] = True
+        flag["stop"] = signum
+        if forward_to_children:
+            for pid in child_processes():
+                try:
+                    os.kill(pid, signum)
+                except ProcessLookupError:
+                    pass
 
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
             handlers[sig] = signal.signal(sig, handle)
     except ValueError:  # not the main thread: no handlers, no graceful stop
         pass
+    if watch_parent:
+        _watch_parent(flag)
     try:
         yield lambda: flag["stop"]
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def child_processes() -> list[int]:
+    """The process ids whose parent is this process (from /proc on Linux; none elsewhere)."""
+    me, children = os.getpid(), []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == me:
+            children.append(int(entry.parent.name))
+    return children
+
+
+def _watch_parent(flag: dict, seconds: float = 1.0) -> None:
+    """A daemon thread that sets ``flag["stop"]`` to SIGTERM once this process's parent has changed."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while not flag["stop"]:
+            if os.getppid() != parent:
+                flag["stop"] = signal.SIGTERM
+                return
+            time.sleep(seconds)
+
+    threading.Thread(target=watch, daemon=True, name="evofool-parent-watch").start()
