@@ -192,3 +192,40 @@ def test_a_closed_pipe_ends_quietly_and_debug_shows_tracebacks(tmp_path):
     assert plain.returncode == 2 and "Traceback" not in plain.stderr
     debug = subprocess.run(bad, capture_output=True, text=True, timeout=120, env={**os.environ, "EVOFOOL_DEBUG": "1"})
     assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def _png_claiming(path, width, height):
+    """A PNG whose header claims width x height (its data is a 1 x 1 image): what a decompression bomb's
+    reader sees first."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr : ihdr + 17])))
+    path.write_bytes(bytes(data))
+
+
+def test_images_are_read_at_their_true_range_and_oversize_ones_refused(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    from evofool.images import load_image
+
+    Image.fromarray(np.full((6, 6), 32768, np.uint16)).save(tmp_path / "grey16.png")
+    assert load_image(tmp_path / "grey16.png").flatten()[0].item() == pytest.approx(0.5, abs=1e-4)
+    assert load_image(tmp_path / "grey16.png", 3).shape == (3, 6, 6)
+    _png_claiming(tmp_path / "big.png", 9000, 9000)
+    with pytest.raises(ValueError, match="9000 x 9000 pixels"):
+        load_image(tmp_path / "big.png")
+    _png_claiming(tmp_path / "bomb.png", 20000, 20000)
+    with pytest.raises(ValueError, match="bomb.png.*decompression bomb"):
+        load_image(tmp_path / "bomb.png")
+    assert main(["classify", "lenet_fmnist", str(tmp_path / "bomb.png")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
