@@ -229,3 +229,43 @@ def test_images_are_read_at_their_true_range_and_oversize_ones_refused(tmp_path,
         load_image(tmp_path / "bomb.png")
     assert main(["classify", "lenet_fmnist", str(tmp_path / "bomb.png")]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def _genome(nodes, connections):
+    return {"format": "evofool-cppn/1", "inputs": ["x", "y", "d", "bias"], "outputs": ["out0"], "nodes": nodes,
+            "connections": connections}
+
+
+@pytest.mark.parametrize("case", ["node-string", "huge-weight", "chain-100k", "bool-weight", "outputs-not-list"])
+def test_hostile_genome_files_end_in_one_line_naming_the_file(tmp_path, capsys, case):
+    import time
+
+    chain = 100_000 if case == "chain-100k" else 2
+    nodes = [{"id": f"h{k}", "activation": "sine"} for k in range(chain)]
+    connections = [{"from": "x", "to": "h0", "weight": 1.0}, {"from": f"h{chain - 1}", "to": "out0", "weight": 1.0}]
+    connections += [{"from": f"h{k}", "to": f"h{k + 1}", "weight": 0.5} for k in range(chain - 1)]
+    genome = _genome(nodes, connections)
+    if case == "node-string":
+        genome["nodes"][0] = "h0"
+    elif case == "huge-weight":
+        genome["connections"][0]["weight"] = 1e308
+    elif case == "bool-weight":
+        genome["connections"][0]["weight"] = True
+    elif case == "outputs-not-list":
+        genome["outputs"] = "out0"
+    path = tmp_path / "genome.json"
+    path.write_text(json.dumps(genome))
+    start = time.perf_counter()
+    assert main(["render", str(path), "--size", "32", "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert "genome.json" in err and len(err.strip().splitlines()) == 1
+    assert time.perf_counter() - start < 10 and not (tmp_path / "x.png").exists()
+
+
+def test_a_long_but_legal_chain_of_nodes_is_sorted_in_linear_time():
+    from evofool.encodings.cppn.io import topological_hidden_order
+
+    chain = 4000
+    nodes = [{"id": f"h{k}", "activation": "sine"} for k in reversed(range(chain))]
+    connections = [{"from": f"h{k}", "to": f"h{k + 1}", "weight": 0.5} for k in range(chain - 1)]
+    assert topological_hidden_order(_genome(nodes, connections)) == [f"h{k}" for k in range(chain)]
