@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .campaigns.manifest import read_manifest
 from .classifiers import MODELS, Classifier
 from .images import load_image
 
@@ -30,9 +31,9 @@ def find_images(directory: str | Path) -> list[dict]:
             if (result_file.parent / name).exists():
                 found.append(dict(image=result_file.parent / name, model=result["model"], target=result["target"]))
     for manifest_file in sorted(directory.rglob("manifest.json")):
-        manifest = _read_json(manifest_file)
-        for elite in manifest.get("elites", []):
-            found.append(dict(image=manifest_file.parent / elite["image"], model=manifest["model"],
+        manifest = read_manifest(manifest_file.parent)
+        for elite in manifest["elites"]:
+            found.append(dict(image=manifest_file.parent / elite["image"], model=manifest.get("model"),
                               target=elite["label"]))
     if not found:
         raise FileNotFoundError(f"no result.json or manifest.json with images under {directory}")

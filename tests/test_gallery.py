@@ -62,3 +62,19 @@ def test_page_in_headless_chromium_shows_every_elite(tmp_path):
     subprocess.run(flags + [f"--screenshot={tmp_path / 'gallery.png'}", "--window-size=1000,800", url],
                    capture_output=True, timeout=120)
     assert Image.open(tmp_path / "gallery.png").size == (1000, 800)
+
+
+@pytest.mark.parametrize("field, value", [("image", "../../../etc/passwd"), ("image", "/etc/passwd"),
+                                          ("image", "javascript:alert(1)"), ("genome", "javascript:alert(1)"),
+                                          ("confidence", "high"), ("label", None), ("image", "elites/missing.png")])
+def test_a_hostile_manifest_is_refused_naming_the_file_and_the_elite(tmp_path, capsys, field, value):
+    out = _campaign(tmp_path)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["elites"][1][field] = value
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "index.html").unlink()
+    assert main(["gallery", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.json: elite 1" in err and len(err.strip().splitlines()) == 1
+    assert not (out / "index.html").exists()
+    assert main(["transfer", str(out), "--models", "lenet_fmnist"]) == 2
