@@ -1,5 +1,6 @@
 """Loaded classifiers are the real trained models, and the scoring seam behaves as documented."""
 
+import json
 import shutil
 import warnings
 
@@ -181,3 +182,28 @@ def test_failed_compile_warns_and_scores_eagerly(lenet):
         probs = classifier.probs(images)
     assert torch.allclose(probs, lenet.probs(images))
     assert classifier._compiled is None
+
+
+@pytest.mark.parametrize("labels, problem", [
+    ({"labels": ["a", "b", "c"], "input_size": [1, 8, 8]}, r"gives \(1, 10\) outputs"),
+    ({"names": ["a", "b"], "input_size": [1, 8, 8]}, "has no list 'labels'"),
+    ({"labels": [str(k) for k in range(10)], "input_size": [1, 0, 8]}, "input_size must be"),
+    ({"labels": [str(k) for k in range(10)], "input_size": [1, 8, 8], "std": [0]}, "std must be"),
+    ({"labels": [str(k) for k in range(10)], "input_size": [1, 8, 8], "extra": 1}, "unknown keys extra"),
+    ("not json", "not valid JSON"),
+])
+def test_a_bad_labels_file_is_named_with_its_problem(tmp_path, capsys, labels, problem):
+    from evofool.cli import main
+
+    model = tmp_path / "digits.pt"
+    torch.jit.script(nn.Sequential(nn.Flatten(), nn.Linear(64, 10))).save(str(model))
+    labels_file = tmp_path / "labels.json"
+    labels_file.write_text(labels if isinstance(labels, str) else json.dumps(labels))
+    with pytest.raises(ValueError, match=problem):
+        evofool.load_classifier(str(model), labels=str(labels_file))
+    image = tmp_path / "x.png"
+    from evofool.images import save_png
+    save_png(torch.rand(1, 8, 8), image)
+    assert main(["classify", str(model), str(image), "--labels", str(labels_file)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -43,19 +44,54 @@ def load_torchvision(arch: str, device=None) -> Classifier:
 
 
 def read_labels(path: str | Path) -> tuple[list[str], dict]:
-    """Labels from a text file (one per line) or a JSON file.
+    """Labels from a text file (one per line) or a JSON file, checked: a ValueError names the file and the
+    problem.
 
     JSON is either a list of labels or an object ``{"labels": [...], "input_size": [C, H, W], "mean": [...],
     "std": [...]}``; the extra keys are returned as the second value.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"labels file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read labels file {path}: {error}") from None
+    meta = {}
     if path.suffix.lower() == ".json":
-        data = json.loads(text)
-        if isinstance(data, list):
-            return [str(label) for label in data], {}
-        return [str(label) for label in data["labels"]], {k: v for k, v in data.items() if k != "labels"}
-    return [line.strip() for line in text.splitlines() if line.strip()], {}
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"labels file {path} is not valid JSON: {error}") from None
+        if isinstance(data, dict):
+            if not isinstance(data.get("labels"), list):
+                raise ValueError(f"labels file {path} has no list 'labels'")
+            unknown = set(data) - {"labels", "input_size", "mean", "std"}
+            if unknown:
+                raise ValueError(f"labels file {path} has unknown keys {', '.join(sorted(unknown))}")
+            meta = {k: v for k, v in data.items() if k != "labels"}
+            data = data["labels"]
+        if not isinstance(data, list):
+            raise ValueError(f"labels file {path} is neither a list of labels nor an object with 'labels'")
+        names = [str(label) for label in data]
+    else:
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(names) < 2:
+        raise ValueError(f"labels file {path} names {len(names)} class(es); a classifier needs at least 2")
+    size = meta.get("input_size")
+    if size is not None and not (isinstance(size, list) and len(size) == 3 and size[0] in (1, 3)
+                                 and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 4096
+                                         for v in size)):
+        raise ValueError(f"labels file {path}: input_size must be [C, H, W] with C 1 or 3 and sides 1..4096, "
+                         f"not {size!r}")
+    for key in ("mean", "std"):
+        values = meta.get(key)
+        if values is not None and not (isinstance(values, list) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+                and (key == "mean" or all(v > 0 for v in values))):
+            raise ValueError(f"labels file {path}: {key} must be a list of finite numbers"
+                             f"{' above 0' if key == 'std' else ''}")
+    return names, meta
 
 
 def load_model_file(path: str | Path, labels: str | Path, input_size=None, mean=None, std=None, device=None) -> Classifier:
@@ -74,5 +110,12 @@ def load_model_file(path: str | Path, labels: str | Path, input_size=None, mean=
         module = torch.export.load(str(path)).module()
     else:
         module = torch.jit.load(str(path), map_location="cpu")
-    return Classifier(module, names, tuple(input_size), mean or meta.get("mean"), std or meta.get("std"),
-                      device=device, name=str(path))
+    classifier = Classifier(module, names, tuple(input_size), mean or meta.get("mean"), std or meta.get("std"),
+                            device=device, name=str(path))
+    with torch.inference_mode():  # one probe image: the outputs must match the labels
+        outputs = classifier.module(classifier.normalize(torch.full((1, *classifier.input_size), 0.5,
+                                                                    device=classifier.device)))
+    if outputs.ndim != 2 or outputs.shape[1] != len(names):
+        raise ValueError(f"{path} gives {tuple(outputs.shape)} outputs for one image but {labels} names "
+                         f"{len(names)} classes")
+    return classifier
