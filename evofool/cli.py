@@ -285,11 +285,13 @@ def cmd_campaign(args):
             if not single:
                 bar.bar.update(1)
                 bar.bar.set_postfix(last=status, refresh=False)
+                bar.plain(f"{bar.bar.n} jobs finished (last: {status})")
 
         def on_generation(row):  # the archive's state, for in-process MAP-Elites
             bar.bar.update(1 if row["gen"] else 0)
             bar.bar.set_postfix(filled=int(row["filled"]), median=f"{row['median']:.3f}", max=f"{row['max']:.3f}",
                                 refresh=False)
+            bar.plain(f"generation {row['gen']}: {int(row['filled'])} cells, median {row['median']:.3f}")
 
         try:
             manifest = run_campaign(config, out, args.jobs, args.backend, args.scheduler, on_job,
@@ -318,12 +320,20 @@ def cmd_gallery(args):
 
 
 class _progress:
-    """A tqdm bar over generations that shows the best confidence; called once per logbook row."""
+    """A tqdm bar over generations that shows the best confidence; called once per logbook row. When
+    stderr is not a terminal (a log file, a pipe) it prints a plain line every ``PLAIN_EVERY`` seconds
+    instead."""
+
+    PLAIN_EVERY = 5.0
 
     def __init__(self, total, description, unit="gen"):
+        import time
+
         from tqdm import tqdm
 
         self.bar = tqdm(total=total, desc=description, unit=unit, file=sys.stderr, disable=None)
+        self.description, self.unit, self.clock = description, unit, time.monotonic
+        self.last_line = self.clock()
 
     def __enter__(self):
         return self
@@ -335,6 +345,13 @@ class _progress:
         if row["gen"]:
             self.bar.update(1)
         self.bar.set_postfix(best=f"{row['best']:.4f}", evals=row["evals"], refresh=False)
+        self.plain(f"{self.unit} {row['gen']}, best {row['best']:.4f}, {row['evals']} evaluations")
+
+    def plain(self, text: str) -> None:
+        """``text`` on its own line if no bar is drawn and the last line is old enough."""
+        if self.bar.disable and self.clock() - self.last_line >= self.PLAIN_EVERY:
+            self.last_line = self.clock()
+            print(f"{self.description}: {text}", file=sys.stderr, flush=True)
 
 
 def _coordinate_scale(text: str) -> float | str:

@@ -269,3 +269,49 @@ def test_a_long_but_legal_chain_of_nodes_is_sorted_in_linear_time():
     nodes = [{"id": f"h{k}", "activation": "sine"} for k in reversed(range(chain))]
     connections = [{"from": f"h{k}", "to": f"h{k + 1}", "weight": 0.5} for k in range(chain - 1)]
     assert topological_hidden_order(_genome(nodes, connections)) == [f"h{k}" for k in range(chain)]
+
+
+def test_progress_without_a_terminal_prints_plain_lines(tmp_path):
+    from evofool.cli import _progress
+
+    class Clock:
+        now = 0.0
+
+        def __call__(self):
+            return self.now
+
+    clock = Clock()
+    lines = []
+    with _progress(10, "evolving", unit="gen") as bar:
+        assert bar.bar.disable  # pytest captures stderr: not a terminal
+        bar.clock, bar.last_line = clock, 0.0
+        import contextlib
+        import io
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            for gen in range(1, 4):
+                clock.now = gen * 3.0
+                bar(dict(gen=gen, best=0.1 * gen, evals=32 * gen))
+        lines = err.getvalue().splitlines()
+    assert lines == ["evolving: gen 2, best 0.2000, 64 evaluations"]  # at 6 s; 9 s is too soon after
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["campaign", "--model", "lenet_fmnist", "--algorithm", "per-class", "--classes", "Bag,8"], "more than once: Bag"),
+    (["campaign", "--model", "lenet_fmnist", "--seeds", "1", "1"], "seeds [1, 1] repeat"),
+    (["classes", "torchvision:resnet5000"], "no classification model 'resnet5000'"),
+])
+def test_repeated_jobs_and_unknown_architectures_are_refused(tmp_path, capsys, argv, message):
+    out = tmp_path / "c"
+    assert main([*argv, *(["--out", str(out)] if argv[0] == "campaign" else [])]) == 2
+    assert message in capsys.readouterr().err and not out.exists()
+
+
+def test_an_unreachable_dask_scheduler_is_one_line(tmp_path, capsys):
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "c"
+    assert main(["campaign", "--model", "perceptron_digits", "--generations", "2", "--backend", "dask",
+                 "--scheduler", "tcp://127.0.0.1:9", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in err and "Traceback" not in err

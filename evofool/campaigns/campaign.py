@@ -59,6 +59,8 @@ class CampaignConfig:
             raise ValueError("population must be at least 2, generations at least 1, and one seed given")
         if self.checkpoint_every < 1:
             raise ValueError(f"--checkpoint-every must be at least 1, got {self.checkpoint_every}")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds {self.seeds} repeat: each seed would run the same job twice")
         if self.budget is not None and self.budget < self.pop:
             raise ValueError(f"the budget ({self.budget} evaluations) must cover at least one population ({self.pop})")
         if self.search is not None and self.search not in SEARCHES:
@@ -76,9 +78,14 @@ def jobs_of(config: CampaignConfig, labels: list[str]) -> list[dict]:
 
 
 def resolve_classes(config: CampaignConfig, labels: list[str]) -> list[int]:
+    """The class indices of a campaign; a class named twice (by name or index) is refused."""
     if config.classes == "all":
         return list(range(len(labels)))
-    return [find_class(labels, c, config.model) for c in config.classes]
+    indices = [find_class(labels, c, config.model) for c in config.classes]
+    repeated = sorted({labels[i] for i in indices if indices.count(i) > 1})
+    if repeated:
+        raise ValueError(f"classes named more than once: {', '.join(repeated)}")
+    return indices
 
 
 def slug(label: str) -> str:
@@ -328,7 +335,10 @@ def _run_jobs(arguments, jobs, backend, scheduler, statuses, on_job, on_generati
     if backend == "dask":
         from dask.distributed import Client
 
-        client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs)
+        try:
+            client = Client(scheduler, timeout=10) if scheduler else Client(processes=True, n_workers=jobs)
+        except OSError as error:  # unreachable or refusing scheduler: nothing has run yet
+            raise ValueError(f"cannot reach the Dask scheduler {scheduler}: {error}") from None
         with client, parallel_config(backend="dask"):
             _collect(Parallel(n_jobs=-1, return_as="generator_unordered")(
                 delayed(run_job)(*a, in_worker=True) for a in arguments), statuses, on_job)

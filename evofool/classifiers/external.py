@@ -27,7 +27,8 @@ def load_torchvision(arch: str, device=None) -> Classifier:
         import difflib
 
         close = difflib.get_close_matches(arch, tvm.list_models(module=tvm), n=5, cutoff=0.5)
-        raise KeyError(f"torchvision has no classification model {arch!r}; closest matches: {', '.join(close) or 'none'}")
+        raise ValueError(f"torchvision has no classification model {arch!r}; closest matches: "
+                         f"{', '.join(close) or 'none'}")
     weights = tvm.get_model_weights(arch).DEFAULT
     cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
     try:

@@ -25,8 +25,10 @@ class _Stop(Exception):
 
 
 def layer_names(classifier: Classifier) -> list[str]:
-    """Names of the model's modules that can be dreamed on (every named submodule)."""
-    return [name for name, _ in classifier.module.named_modules() if name]
+    """Names of the model's modules that can be dreamed on: every named submodule but identities (the
+    BatchNorms and paddings folded away at loading)."""
+    return [name for name, module in classifier.module.named_modules()
+            if name and not isinstance(module, torch.nn.Identity)]
 
 
 def find_layer(classifier: Classifier, layer: str) -> torch.nn.Module:
