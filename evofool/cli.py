@@ -253,7 +253,8 @@ def cmd_bench(args):
 def cmd_transfer(args):
     from .transfer import transfer, transfer_markdown
 
-    models = [classifiers.load_classifier(name.strip(), device=args.device) for name in args.models.split(",")]
+    models = [classifiers.load_classifier(name.strip(), device=args.device, labels=args.labels)
+              for name in args.models.split(",")]
     rows = transfer(args.directory, models)
     out = Path(args.directory)
     (out / "transfer.json").write_text(json.dumps(rows, indent=2) + "\n")
@@ -262,22 +263,37 @@ def cmd_transfer(args):
     print(table)
 
 
+# campaign options that are the campaign's configuration, with their defaults for a new campaign
+CAMPAIGN_OPTIONS = dict(encoding="cppn", algorithm="map-elites", classes="all", generations=100, budget=None, pop=64,
+                        search=None, emitters=0, genome_size=None, upsample=None, seeds=[0], checkpoint_every=10,
+                        compile=False, labels=None)
+
+
 def cmd_campaign(args):
     from .campaigns import CampaignConfig, StopRequested, load_campaign, run_campaign, start_campaign
     from .gallery import write_gallery
 
+    given = {name: getattr(args, name) for name in ["model", *CAMPAIGN_OPTIONS]
+             if getattr(args, name) is not None and getattr(args, name) is not False}
     if args.resume:
         out, config = Path(args.resume), load_campaign(args.resume)
+        if given:
+            print(f"evofool: a resume continues with the settings in {out}/campaign.json; ignoring "
+                  f"{', '.join('--' + name.replace('_', '-') for name in given)}", file=sys.stderr)
+        for name in ("jobs", "backend"):
+            if getattr(args, name) is not None and getattr(args, name) != getattr(config, name):
+                print(f"evofool: resuming with --{name} {getattr(args, name)} (started with {getattr(config, name)})",
+                      file=sys.stderr)
+                setattr(config, name, getattr(args, name))
     else:
         if not (args.model and args.out):
             raise ValueError("a new campaign needs --model and --out (or --resume DIR)")
-        classes = "all" if args.classes == "all" else [c.strip() for c in args.classes.split(",")]
-        config = CampaignConfig(model=args.model, encoding=args.encoding, algorithm=args.algorithm, classes=classes,
-                                generations=args.generations, pop=args.pop, seeds=args.seeds,
-                                checkpoint_every=args.checkpoint_every, compile=args.compile, budget=args.budget,
-                                search=args.search, emitters=args.emitters, genome_size=args.genome_size,
-                                upsample=args.upsample)
+        settings = {**CAMPAIGN_OPTIONS, **given}
+        classes = settings["classes"]
+        settings["classes"] = "all" if classes == "all" else [c.strip() for c in classes.split(",")]
+        config = CampaignConfig(**settings, jobs=args.jobs or 1, backend=args.backend or "loky")
         out = start_campaign(config, args.out, force=args.force)
+    args.jobs, args.backend = config.jobs, config.backend
     single = config.algorithm == "map-elites" and args.jobs == 1 and args.backend == "loky"
     total = config.generations * len(config.seeds) if single else None
     with _progress(total, f"campaign {out.name}", unit="gen" if single else "job") as bar:
@@ -516,28 +532,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("transfer", help="score a result or campaign directory's images with other models")
     p.add_argument("directory", metavar="DIR")
-    p.add_argument("--models", required=True, help="comma-separated model names sharing the label set")
+    p.add_argument("--models", required=True, help="comma-separated model names or files sharing the label set")
+    p.add_argument("--labels", help="labels file for the model files among --models")
     p.add_argument("--device")
     p.set_defaults(run=cmd_transfer)
 
     p = commands.add_parser("campaign", help="many searches: MAP-Elites over classes, or one run per class")
-    p.add_argument("--model", help="model name (new campaigns)")
-    p.add_argument("--encoding", default="cppn", choices=ENCODINGS)
-    p.add_argument("--algorithm", default="map-elites", choices=("map-elites", "per-class"))
-    p.add_argument("--classes", default="all", help="all, or comma-separated names or indices")
-    p.add_argument("--generations", type=int, default=100)
+    p.add_argument("--model", help="model name or model file (new campaigns)")
+    p.add_argument("--labels", help="labels file for a model file")
+    p.add_argument("--encoding", choices=ENCODINGS, help="default cppn")
+    p.add_argument("--algorithm", choices=("map-elites", "per-class"), help="default map-elites")
+    p.add_argument("--classes", help="all (default), or comma-separated names or indices")
+    p.add_argument("--generations", type=int, help="default 100")
     p.add_argument("--budget", type=int, help="model evaluations per job (default: none)")
-    p.add_argument("--pop", type=int, default=64)
+    p.add_argument("--pop", type=int, help="default 64")
     p.add_argument("--search", choices=ALGORITHMS, help="per-class: evolve's algorithm (default as in evolve)")
-    p.add_argument("--emitters", type=int, default=0,
+    p.add_argument("--emitters", type=int,
                    help="map-elites: strategy emitters, each improving one cell at a time (direct or dct encoding)")
     p.add_argument("--genome-size", type=int, help="direct: S x S pixels; dct: K x K frequencies")
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.add_argument("--jobs", type=int, default=1, help="parallel jobs (default %(default)s)")
-    p.add_argument("--backend", default="loky", choices=("loky", "dask"))
+    p.add_argument("--seeds", type=int, nargs="+", help="default 0")
+    p.add_argument("--jobs", type=int, help="parallel jobs (default 1; a resume keeps the campaign's)")
+    p.add_argument("--backend", choices=("loky", "dask"), help="default loky")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.1:8786")
-    p.add_argument("--checkpoint-every", type=int, default=10, help="generations between checkpoints")
+    p.add_argument("--checkpoint-every", type=int, help="generations between checkpoints (default 10)")
     p.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     p.add_argument("--out", help="campaign directory")
     p.add_argument("--resume", metavar="DIR", help="continue the campaign in DIR")

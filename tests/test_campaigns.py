@@ -249,3 +249,38 @@ def test_workers_of_a_killed_campaign_stop_and_a_resume_cleans_up(tmp_path):
     assert main(["campaign", "--resume", str(out)]) == 0  # the dead run's lock is taken over
     assert not stale.exists()
     assert _manifest(out)["jobs_done"] == 2
+
+
+def test_resume_keeps_the_campaigns_jobs_and_says_what_it_ignores(tmp_path, capsys):
+    out = tmp_path / "c"
+    assert main(["campaign", "--model", "perceptron_digits", "--encoding", "direct", "--generations", "3",
+                 "--pop", "8", "--seeds", "0", "1", "--jobs", "2", "--out", str(out)]) == 0
+    stored = json.loads((out / "campaign.json").read_text())
+    assert stored["jobs"] == 2 and stored["backend"] == "loky"
+    capsys.readouterr()
+    assert main(["campaign", "--resume", str(out), "--generations", "50", "--model", "lenet_fmnist"]) == 0
+    err = capsys.readouterr().err
+    assert "ignoring --model, --generations" in err
+    assert json.loads((out / "campaign.json").read_text())["generations"] == 3
+
+
+def test_a_campaign_json_with_an_unknown_key_is_named(tmp_path, capsys):
+    out = tmp_path / "c"
+    assert main(["campaign", "--model", "perceptron_digits", "--encoding", "direct", "--generations", "2",
+                 "--pop", "8", "--out", str(out)]) == 0
+    config = json.loads((out / "campaign.json").read_text())
+    config["surprise"] = 1
+    (out / "campaign.json").write_text(json.dumps(config))
+    assert main(["campaign", "--resume", str(out)]) == 2
+    assert "campaign.json is not a campaign configuration (unknown keys: surprise)" in capsys.readouterr().err
+
+
+def test_a_campaign_and_a_transfer_take_a_model_file_with_labels(tmp_path, perceptron):
+    model, labels = tmp_path / "digits.pt", tmp_path / "labels.json"
+    torch.jit.script(perceptron.module.cpu()).save(str(model))
+    labels.write_text(json.dumps({"labels": perceptron.labels, "input_size": [1, 8, 8]}))
+    out = tmp_path / "c"
+    assert main(["campaign", "--model", str(model), "--labels", str(labels), "--encoding", "direct",
+                 "--generations", "3", "--pop", "8", "--out", str(out)]) == 0
+    assert main(["transfer", str(out), "--models", f"perceptron_digits,{model}", "--labels", str(labels)]) == 0
+    assert (out / "transfer.json").exists()

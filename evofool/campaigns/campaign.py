@@ -16,7 +16,7 @@ import shutil
 import sys
 import traceback
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -49,6 +49,9 @@ class CampaignConfig:
     emitters: int = 0  # map-elites: strategy emitters beside the uniform parent draw
     genome_size: int | None = None
     upsample: str | None = None
+    jobs: int = 1  # how it was run, so that a resume runs it the same way
+    backend: str = "loky"
+    labels: str | None = None  # labels file of a model file
 
     def validate(self):
         from ..evolve import ALGORITHMS as SEARCHES
@@ -59,6 +62,8 @@ class CampaignConfig:
             raise ValueError("population must be at least 2, generations at least 1, and one seed given")
         if self.checkpoint_every < 1:
             raise ValueError(f"--checkpoint-every must be at least 1, got {self.checkpoint_every}")
+        if self.jobs < 1 or self.backend not in BACKENDS:
+            raise ValueError(f"--jobs must be at least 1 and --backend one of {', '.join(BACKENDS)}")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds {self.seeds} repeat: each seed would run the same job twice")
         if self.budget is not None and self.budget < self.pop:
@@ -121,7 +126,7 @@ def run_job(job: dict, config: dict, directory: str, device: str | None = None, 
 
 
 def _run(job, config, job_dir, device, stop_requested, on_generation):
-    classifier = _classifier(config.model, device, config.pop if config.compile else None)
+    classifier = _classifier(config.model, device, config.pop if config.compile else None, config.labels)
     generator_for_rng = torch.Generator()
     checkpoint_file = job_dir / "checkpoint.pt"
     resume = None
@@ -162,9 +167,10 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
 
 
 @functools.lru_cache(maxsize=2)
-def _classifier(model, device, compile_for=None):
-    """The job's classifier, loaded once per worker; ``compile_for``: compile it for batches of that size."""
-    classifier = load_classifier(model, device=device)
+def _classifier(model, device, compile_for=None, labels=None):
+    """The job's classifier, loaded once per worker; ``compile_for``: compile it for batches of that size;
+    ``labels``: the labels file of a model file."""
+    classifier = load_classifier(model, device=device, labels=labels)
     return classifier.compile(batch_size=compile_for) if compile_for else classifier
 
 
@@ -221,7 +227,7 @@ def _job_cells(job, job_dir, config):
 
 
 def campaign_labels(config: CampaignConfig) -> list[str]:
-    return _classifier(config.model, "cpu").labels
+    return _classifier(config.model, "cpu", labels=config.labels).labels
 
 
 # everything a campaign writes into its directory: what --force replaces, and the names whose presence in a
@@ -251,10 +257,22 @@ def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False)
 
 
 def load_campaign(out: str | Path) -> CampaignConfig:
+    """The configuration in ``out/campaign.json``, checked: unknown keys or bad values name the file."""
     out = Path(out)
-    if not (out / "campaign.json").exists():
+    path = out / "campaign.json"
+    if not path.exists():
         raise FileNotFoundError(f"{out} holds no campaign.json: nothing to resume")
-    return CampaignConfig(**read_json(out / "campaign.json"))
+    data = read_json(path)
+    known = {f.name for f in fields(CampaignConfig)}
+    if not isinstance(data, dict) or "model" not in data or set(data) - known:
+        extra = ", ".join(sorted(set(data) - known)) if isinstance(data, dict) else ""
+        raise CorruptFileError(f"{path} is not a campaign configuration{f' (unknown keys: {extra})' if extra else ''}")
+    config = CampaignConfig(**data)
+    try:
+        config.validate()
+    except (ValueError, TypeError) as error:
+        raise CorruptFileError(f"{path}: {error}") from None
+    return config
 
 
 def run_campaign(config: CampaignConfig, out: str | Path, jobs: int = 1, backend: str = "loky",
