@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Callable
 
 import torch
@@ -139,6 +141,7 @@ def evolve(
     if encoding in ("cppn", "cppn-weights") and coordinate_scale is not None:
         options["coordinate_scale"] = coordinate_scale
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, **options)
+    _check_memory(pop_size, genome_encoding, classifier, robust_samples if robust else 1)
     if genome_encoding.mate is None:
         cxpb = 0.0
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -219,6 +222,18 @@ def _run_strategy(classifier, target_index, encoding, algorithm, pop_size, gener
         toolbox, generations, stats=fitness_statistics(), halloffame=hall_of_fame, target_fitness=target_fitness,
         budget=budget, patience=patience, on_generation=on_generation, checkpoint=loop_checkpoint, resume=resume)
     return logbook, stopped_by, torch.sigmoid(hall_of_fame[0].genome).view(encoding.genome_shape)
+
+
+def _check_memory(pop_size, encoding, classifier, views) -> None:
+    """Refuse, in one line, a population whose genomes and images cannot fit in this machine's memory (a
+    rough count: parents and offspring, each as genome and rendered image, and the images scored)."""
+    genome = math.prod(encoding.genome_shape)
+    image = math.prod(classifier.input_size)
+    needed = 4 * pop_size * (4 * genome + 2 * image + views * image)
+    available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None
+    if available and needed > 0.8 * available:
+        raise ValueError(f"a population of {pop_size} genomes of {genome:,} genes needs about {needed / 2**30:.0f} GiB; "
+                         f"this machine has {available / 2**30:.0f} GiB: use a smaller --pop or --genome-size")
 
 
 def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,

@@ -315,3 +315,10 @@ def test_an_unreachable_dask_scheduler_is_one_line(tmp_path, capsys):
                  "--scheduler", "tcp://127.0.0.1:9", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in err and "Traceback" not in err
+
+
+def test_a_population_too_large_for_memory_is_refused_before_allocating(tmp_path, capsys):
+    out = tmp_path / "p"
+    assert main(["evolve", "--model", "lenet_fmnist", "--target", "Bag", "--pop", "100000000", "--budget", "0",
+                 "--out", str(out)]) == 2
+    assert "needs about" in capsys.readouterr().err and not out.exists()
