@@ -209,7 +209,8 @@ def _deepdream(args):
         raise ValueError(f"--octaves must be at least 1, got {args.octaves}")
     if not 0 < args.zoom < 1:
         raise ValueError(f"--zoom must be in (0, 1), got {args.zoom}")
-    out = check_writable(args.out, args.force, marker="dream.json", owned=("dream.json", "dream.png", "frames", "zoom.gif"))
+    out = check_writable(args.out, args.force, marker="dream.json",
+                         owned=("dream.json", "dream.png", "frames", "zoom.gif"))
     classifier = _load(args)
     photo = load_image(args.from_image, classifier.input_size[0])
     settings = dict(layer=args.layer, octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,

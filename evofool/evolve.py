@@ -232,7 +232,8 @@ def _check_memory(pop_size, encoding, classifier, views) -> None:
     needed = 4 * pop_size * (4 * genome + 2 * image + views * image)
     available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None
     if available and needed > 0.8 * available:
-        raise ValueError(f"a population of {pop_size} genomes of {genome:,} genes needs about {needed / 2**30:.0f} GiB; "
+        raise ValueError(f"a population of {pop_size} genomes of {genome:,} genes needs about "
+                         f"{needed / 2**30:.0f} GiB; "
                          f"this machine has {available / 2**30:.0f} GiB: use a smaller --pop or --genome-size")
 
 

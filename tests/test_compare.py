@@ -44,7 +44,8 @@ def test_transfer_scores_every_result_with_every_model(tmp_path, perceptron, len
         original = json.loads((tmp_path / row["target"] / "result.json").read_text())["confidence"]
         assert abs(row["scores"]["perceptron_digits"]["target_confidence"] - original) < 1e-4
         assert row["scores"]["half"]["top1"] == row["target"]
-    with pytest.raises(ValueError, match=r"lenet_fmnist \(Fashion-MNIST labels.*perceptron_digits \(sklearn 8x8 digits"):
+    with pytest.raises(ValueError,
+                       match=r"lenet_fmnist \(Fashion-MNIST labels.*perceptron_digits \(sklearn 8x8 digits"):
         transfer(tmp_path, [lenet])
     assert main(["transfer", str(tmp_path), "--models", "lenet_fmnist"]) == 2
     assert not (tmp_path / "transfer.json").exists()

