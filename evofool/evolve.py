@@ -227,7 +227,8 @@ def _run_strategy(classifier, target_index, encoding, algorithm, pop_size, gener
 def _check_memory(pop_size, encoding, classifier, views) -> None:
     """Refuse, in one line, a population whose genomes and images cannot fit in this machine's memory (a
     rough count: parents and offspring, each as genome and rendered image, and the images scored)."""
-    genome = math.prod(encoding.genome_shape)
+    shape = getattr(encoding, "genome_shape", None)  # a CPPN is one packed row of its layout
+    genome = math.prod(shape) if shape is not None else encoding.layout.size
     image = math.prod(classifier.input_size)
     needed = 4 * pop_size * (4 * genome + 2 * image + views * image)
     available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None

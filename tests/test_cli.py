@@ -272,7 +272,7 @@ def test_a_long_but_legal_chain_of_nodes_is_sorted_in_linear_time():
 
 
 def test_progress_without_a_terminal_prints_plain_lines(tmp_path):
-    from evofool.cli import _progress
+    from evofool.commands import _progress
 
     class Clock:
         now = 0.0
