@@ -284,3 +284,17 @@ def test_a_campaign_and_a_transfer_take_a_model_file_with_labels(tmp_path, perce
                  "--generations", "3", "--pop", "8", "--out", str(out)]) == 0
     assert main(["transfer", str(out), "--models", f"perceptron_digits,{model}", "--labels", str(labels)]) == 0
     assert (out / "transfer.json").exists()
+
+
+def test_a_campaign_whose_job_fails_exits_1_naming_the_job(tmp_path, capsys):
+    out = tmp_path / "c"
+    config = _config(classes=["Bag", "Coat"], generations=3)
+    start_campaign(config, out)
+    labels = evofool.load_classifier("lenet_fmnist").labels
+    job = sorted(j["id"] for j in evofool.campaigns.campaign.jobs_of(config, labels))[0]
+    (out / "jobs" / job).mkdir(parents=True)
+    torch.save({"gen": 1}, out / "jobs" / job / "checkpoint.pt")  # readable, but not a job's state
+    assert main(["campaign", "--resume", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"1 job(s) failed: {out}/jobs/{job}/error.txt" in err
+    assert _manifest(out)["failed_jobs"] == [job] and _manifest(out)["jobs_done"] == 1
