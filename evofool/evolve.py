@@ -16,7 +16,7 @@ from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
 from .encodings import make_encoding, saved_images
 from .results import EvolutionResult, milestones_from_logbook
-from .robust import RobustFitness, parse_robust
+from .robust import RobustFitness, check_robust
 
 ALGORITHMS = ("ga", *STRATEGIES)
 DEFAULT_ALGORITHM = "snes"
@@ -126,9 +126,7 @@ def evolve(
     _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
               genome_size, upsample)
     if robust is not None:
-        parse_robust(robust)
-        if robust_samples < 1:
-            raise ValueError(f"robust samples must be at least 1, got {robust_samples}")
+        check_robust(robust, robust_samples)
     if strategy_run:
         genome_size = STRATEGY_DEFAULTS["genome_size"] if genome_size is None and encoding == "direct" else genome_size
         upsample = upsample or STRATEGY_DEFAULTS["upsample"]

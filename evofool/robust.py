@@ -80,15 +80,20 @@ def random_views(images: torch.Tensor, samples: int, transforms: dict[str, float
     return F.grid_sample(views, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
+def check_robust(spec: str, samples: int) -> dict[str, float]:
+    """The parsed spec; one-line errors for unknown transforms or fewer than one sample."""
+    if samples < 1:
+        raise ValueError(f"robust samples must be at least 1, got {samples}")
+    return parse_robust(spec)
+
+
 class RobustFitness:
     """Mean target-class confidence of each image over its views: the ten crops, or ``samples`` random views
     drawn anew on every call from ``generator`` (the run's, so a resumed run draws the same views)."""
 
     def __init__(self, classifier, target_index: int, spec: str, samples: int, generator: torch.Generator):
-        if samples < 1:
-            raise ValueError(f"robust samples must be at least 1, got {samples}")
         self.classifier, self.target_index, self.generator = classifier, target_index, generator
-        self.transforms = parse_robust(spec)
+        self.transforms = check_robust(spec, samples)
         self.samples = 10 if "crops" in self.transforms else samples
 
     def views(self, images: torch.Tensor) -> torch.Tensor:
