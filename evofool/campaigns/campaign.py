@@ -246,11 +246,16 @@ def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False)
     labels = campaign_labels(config)
     resolve_classes(config, labels)  # unknown class names fail here, before anything is written
     if force and (out / "campaign.json").exists():  # an earlier campaign of evofool's: replace what it wrote
+        holder = lock_holder(out / "campaign.lock")
+        if holder is not None:
+            raise FileExistsError(f"the campaign in {out} is running (process {holder}); stop it before --force")
         replaced = [name for name in CAMPAIGN_FILES if (out / name).exists()]
         print(f"--force: replacing the campaign in {out} ({', '.join(replaced)})", file=sys.stderr)
         for name in replaced:
-            path = out / name
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+            if (out / name).is_dir():
+                shutil.rmtree(out / name)
+            else:
+                (out / name).unlink()
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "campaign.json", asdict(config))
     return out
@@ -309,6 +314,18 @@ def run_campaign(config: CampaignConfig, out: str | Path, jobs: int = 1, backend
     return manifest
 
 
+def lock_holder(lock: Path) -> int | None:
+    """The id of the live process that holds ``lock``, or None (no lock, or its process is gone)."""
+    try:
+        holder = int(lock.read_text().strip() or 0)
+        os.kill(holder, 0)
+    except (ValueError, ProcessLookupError, FileNotFoundError):
+        return None
+    except PermissionError:  # alive, another user's
+        pass
+    return holder
+
+
 @contextmanager
 def campaign_lock(out: Path):
     """Hold ``out/campaign.lock`` (this process's id) while the campaign runs: a second run of the same
@@ -319,14 +336,10 @@ def campaign_lock(out: Path):
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             break
         except FileExistsError:
-            try:
-                holder = int(lock.read_text().strip() or 0)
-                os.kill(holder, 0)
-            except (ValueError, ProcessLookupError, FileNotFoundError):
+            holder = lock_holder(lock)
+            if holder is None:
                 lock.unlink(missing_ok=True)  # stale: its process is gone
                 continue
-            except PermissionError:  # alive, another user's
-                pass
             raise FileExistsError(f"the campaign in {out} is running (process {holder}); wait for it or stop it "
                                   f"first") from None
     else:
