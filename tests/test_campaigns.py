@@ -1,6 +1,7 @@
 """Campaigns: MAP-Elites fills every class, checkpoints resume exactly, crashes and corruption lose nothing."""
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -298,3 +299,14 @@ def test_a_campaign_whose_job_fails_exits_1_naming_the_job(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"1 job(s) failed: {out}/jobs/{job}/error.txt" in err
     assert _manifest(out)["failed_jobs"] == [job] and _manifest(out)["jobs_done"] == 1
+
+
+def test_force_does_not_replace_a_campaign_that_is_running(tmp_path, capsys):
+    out = tmp_path / "c"
+    argv = ["campaign", "--model", "perceptron_digits", "--encoding", "direct", "--generations", "2", "--pop", "8",
+            "--out", str(out)]
+    assert main(argv) == 0
+    (out / "campaign.lock").write_text(str(os.getpid()))  # a live process holds it
+    assert main([*argv, "--force"]) == 2
+    assert "is running (process" in capsys.readouterr().err
+    assert (out / "manifest.json").exists()
