@@ -217,13 +217,14 @@ def _start_parallel(out):
     return process, workers
 
 
-def test_sigterm_to_a_parallel_campaign_stops_every_worker_at_a_checkpoint(tmp_path):
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_a_parallel_campaign_stops_every_worker_at_a_checkpoint(tmp_path, sent):
     out = tmp_path / "parallel"
     process, workers = _start_parallel(out)
     assert main(["campaign", "--resume", str(out)]) == 2  # refused beside the live run (campaign.lock)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(sent)
     _, err = process.communicate(timeout=90)
-    assert process.returncode == 143 and "--resume" in err and "Traceback" not in err
+    assert process.returncode == 128 + sent and "--resume" in err and "Traceback" not in err
     deadline = time.time() + 30
     while _alive(workers) and time.time() < deadline:
         time.sleep(0.2)
