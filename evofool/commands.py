@@ -265,6 +265,7 @@ CAMPAIGN_OPTIONS = dict(encoding="cppn", algorithm="map-elites", classes="all", 
 
 def cmd_campaign(args):
     from .campaigns import CampaignConfig, StopRequested, load_campaign, run_campaign, start_campaign
+    from .campaigns.campaign import check_scheduler
     from .gallery import write_gallery
 
     given = {name: getattr(args, name) for name in ["model", *CAMPAIGN_OPTIONS]
@@ -286,6 +287,8 @@ def cmd_campaign(args):
         classes = settings["classes"]
         settings["classes"] = "all" if classes == "all" else [c.strip() for c in classes.split(",")]
         config = CampaignConfig(**settings, jobs=args.jobs or 1, backend=args.backend or "loky")
+        if config.backend == "dask":
+            check_scheduler(args.scheduler)
         out = start_campaign(config, args.out, force=args.force)
     args.jobs, args.backend = config.jobs, config.backend
     single = config.algorithm == "map-elites" and args.jobs == 1 and args.backend == "loky"

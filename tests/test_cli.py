@@ -312,6 +312,7 @@ def test_an_unreachable_dask_scheduler_is_one_line(tmp_path, capsys):
                  "--scheduler", "tcp://127.0.0.1:9", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in err and "Traceback" not in err
+    assert not out.exists()  # checked before the campaign folder is written
 
 
 def test_a_population_too_large_for_memory_is_refused_before_allocating(tmp_path, capsys):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import os
 import re
-import signal
 import shutil
+import signal
+import socket
 import sys
 import traceback
 from contextlib import contextmanager
@@ -234,6 +235,21 @@ def campaign_labels(config: CampaignConfig) -> list[str]:
 # directory without campaign.json means it holds someone else's files
 CAMPAIGN_FILES = ("campaign.json", "jobs", "elites", "manifest.json", "index.html", "logbook.csv",
                   "contact_sheet.png", "campaign.lock")
+
+
+def check_scheduler(address: str | None) -> None:
+    """Refuse, before anything is written, a Dask scheduler address that nothing answers at (one TCP
+    connection; Dask's own client connects again when the campaign runs)."""
+    if address is None:
+        return
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=5):
+            pass
+    except (OSError, ValueError, TypeError) as error:
+        raise ValueError(f"cannot reach the Dask scheduler {address}: {error}") from None
 
 
 def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False) -> Path:
