@@ -311,3 +311,25 @@ def test_force_does_not_replace_a_campaign_that_is_running(tmp_path, capsys):
     assert main([*argv, "--force"]) == 2
     assert "is running (process" in capsys.readouterr().err
     assert (out / "manifest.json").exists()
+
+
+def test_a_resume_waits_for_a_live_worker_of_an_earlier_run(tmp_path, capsys, monkeypatch):
+    import evofool.campaigns.campaign as campaign_module
+
+    out = tmp_path / "c"
+    config = _config(classes=["Bag"], generations=3)
+    start_campaign(config, out)
+    job_dir = out / "jobs" / "0008-bag-seed0"
+    job_dir.mkdir(parents=True)
+    straggler = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (job_dir / "worker.pid").write_text(str(straggler.pid))
+        monkeypatch.setattr(campaign_module, "WORKER_GRACE_SECONDS", 0.5)
+        assert main(["campaign", "--resume", str(out)]) == 2
+        assert f"processes {straggler.pid}" in capsys.readouterr().err
+        assert not (job_dir / "done.json").exists()
+    finally:
+        straggler.kill()
+        straggler.wait()
+    assert main(["campaign", "--resume", str(out)]) == 0  # its process is gone: the job runs
+    assert (job_dir / "done.json").exists() and not (job_dir / "worker.pid").exists()

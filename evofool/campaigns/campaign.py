@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import sys
+import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -108,7 +109,8 @@ def run_job(job: dict, config: dict, directory: str, device: str | None = None, 
     config = CampaignConfig(**config)
     job_dir = Path(directory) / "jobs" / job["id"]
     job_dir.mkdir(parents=True, exist_ok=True)
-    parent = os.getppid()
+    parent, pid_file = os.getppid(), job_dir / "worker.pid"
+    pid_file.write_text(str(os.getpid()))  # a resume waits for this process before it runs the job again
     try:
         with stop_on_signals(watch_parent=in_worker) as stop_requested:
             _run(job, config, job_dir, device, stop_requested, on_generation)
@@ -117,6 +119,7 @@ def run_job(job: dict, config: dict, directory: str, device: str | None = None, 
         return "done"
     except StopRequested as stop:
         if in_worker and os.getppid() != parent:
+            pid_file.unlink(missing_ok=True)
             os._exit(128 + signal.SIGTERM)  # orphaned: nobody is left to read the status
         return f"stopped:{stop.args[0] if stop.args else signal.SIGINT}"
     except CorruptFileError:
@@ -124,6 +127,8 @@ def run_job(job: dict, config: dict, directory: str, device: str | None = None, 
     except Exception:
         (job_dir / "error.txt").write_text(traceback.format_exc())
         return "failed"
+    finally:
+        pid_file.unlink(missing_ok=True)
 
 
 def _run(job, config, job_dir, device, stop_requested, on_generation):
@@ -318,6 +323,7 @@ def run_campaign(config: CampaignConfig, out: str | Path, jobs: int = 1, backend
     statuses = []
     try:
         with campaign_lock(out), stop_on_signals(forward_to_children=jobs > 1 and backend == "loky"):
+            _wait_for_earlier_workers(out, pending)
             _remove_stale_temporaries(out)
             _run_jobs(arguments, jobs, backend, scheduler, statuses, on_job, on_generation)
     finally:
@@ -366,6 +372,23 @@ def campaign_lock(out: Path):
         yield
     finally:
         lock.unlink(missing_ok=True)
+
+
+WORKER_GRACE_SECONDS = 15.0
+
+
+def _wait_for_earlier_workers(out: Path, jobs: list[dict]) -> None:
+    """Wait (up to WORKER_GRACE_SECONDS) for workers of an earlier, killed run that are still saving their
+    checkpoints (each job's worker.pid names its live process), so that no two processes run one job."""
+    deadline = time.monotonic() + WORKER_GRACE_SECONDS
+    while True:
+        live = [pid for job in jobs if (pid := lock_holder(out / "jobs" / job["id"] / "worker.pid")) is not None]
+        if not live:
+            return
+        if time.monotonic() > deadline:
+            raise FileExistsError(f"workers of an earlier run of {out} are still running (processes "
+                                  f"{', '.join(map(str, live))}); stop them first")
+        time.sleep(0.2)
 
 
 def _remove_stale_temporaries(out: Path) -> None:
