@@ -59,7 +59,7 @@ def cmd_evolve(args):
         print(f"compiling {classifier.name} for batches of {args.pop} on the first generation ({COMPILE_PAUSE})",
               file=sys.stderr)
     budget = args.budget or None
-    total = args.generations if budget is None else min(args.generations, -(-budget // args.pop))
+    total = args.generations if budget is None else min(args.generations, -(-budget // max(args.pop, 1)))
     with _progress(total, f"evolving {classifier.labels[target]!r}") as bar:
         result = evolve_api(
             classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,
@@ -286,7 +286,8 @@ def cmd_campaign(args):
         settings = {**CAMPAIGN_OPTIONS, **given}
         classes = settings["classes"]
         settings["classes"] = "all" if classes == "all" else [c.strip() for c in classes.split(",")]
-        config = CampaignConfig(**settings, jobs=args.jobs or 1, backend=args.backend or "loky")
+        config = CampaignConfig(**settings, jobs=1 if args.jobs is None else args.jobs,
+                                backend=args.backend or "loky")
         if config.backend == "dask":
             check_scheduler(args.scheduler)
         out = start_campaign(config, args.out, force=args.force)

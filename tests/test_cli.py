@@ -320,3 +320,16 @@ def test_a_population_too_large_for_memory_is_refused_before_allocating(tmp_path
     assert main(["evolve", "--model", "lenet_fmnist", "--target", "Bag", "--pop", "100000000", "--budget", "0",
                  "--out", str(out)]) == 2
     assert "needs about" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["evolve", "--model", "lenet_fmnist", "--target", "Bag", "--pop", "0"],
+    ["campaign", "--model", "lenet_fmnist", "--jobs", "0"],
+    ["campaign", "--model", "lenet_fmnist", "--encoding", "cppn", "--genome-size", "8"],
+    ["campaign", "--model", "lenet_fmnist", "--encoding", "dct", "--upsample", "nearest"],
+])
+def test_options_found_in_the_hostile_sweep_are_refused(tmp_path, capsys, argv):
+    out = tmp_path / "o"
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and not out.exists()

@@ -72,6 +72,10 @@ class CampaignConfig:
             raise ValueError(f"the budget ({self.budget} evaluations) must cover at least one population ({self.pop})")
         if self.search is not None and self.search not in SEARCHES:
             raise ValueError(f"unknown search {self.search!r}; choose one of {', '.join(SEARCHES)}")
+        if self.genome_size is not None and self.encoding.startswith("cppn"):
+            raise ValueError("--genome-size sizes the direct and dct genomes; a CPPN draws at any size")
+        if self.upsample is not None and self.encoding != "direct":
+            raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {self.encoding} encoding has none")
         if self.emitters < 0 or (self.emitters and self.encoding == "cppn"):
             raise ValueError("emitters must be 0 or more, and need genes in [0, 1] (direct, dct or cppn-weights)")
 
