@@ -258,9 +258,9 @@ def cmd_transfer(args):
 
 
 # campaign options that are the campaign's configuration, with their defaults for a new campaign
-CAMPAIGN_OPTIONS = dict(encoding="cppn", algorithm="map-elites", classes="all", generations=100, budget=None, pop=64,
-                        search=None, emitters=0, genome_size=None, upsample=None, seeds=[0], checkpoint_every=10,
-                        compile=False, labels=None)
+# campaign options that are the campaign's configuration (their defaults are CampaignConfig's)
+CAMPAIGN_OPTIONS = ("encoding", "algorithm", "classes", "generations", "budget", "pop", "search", "emitters",
+                    "genome_size", "upsample", "seeds", "checkpoint_every", "compile", "labels")
 
 
 def cmd_campaign(args):
@@ -283,7 +283,7 @@ def cmd_campaign(args):
     else:
         if not (args.model and args.out):
             raise ValueError("a new campaign needs --model and --out (or --resume DIR)")
-        settings = {**CAMPAIGN_OPTIONS, **given}
+        settings = {**{name: getattr(CampaignConfig(model=""), name) for name in CAMPAIGN_OPTIONS}, **given}
         classes = settings["classes"]
         settings["classes"] = "all" if classes == "all" else [c.strip() for c in classes.split(",")]
         config = CampaignConfig(**settings, jobs=1 if args.jobs is None else args.jobs,

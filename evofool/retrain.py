@@ -30,15 +30,12 @@ from .classifiers import Classifier
 from .classifiers.datasets import load_fashion_mnist
 from .classifiers.shipped import load_lenet_fmnist
 from .classifiers.small_nets import FASHION_MNIST_LABELS, FASHION_MNIST_MEAN, FASHION_MNIST_STD
-from .classifiers.training import predict, train
+from .classifiers.small_nets import normalize_fashion_mnist as normalize
+from .classifiers.training import accuracy, predict, train
 from .evolve import evolve
 
 FOOLING_LABEL = "fooling images"
 REAL_CLASSES = len(FASHION_MNIST_LABELS)
-
-
-def normalize(images: torch.Tensor) -> torch.Tensor:
-    return (images - FASHION_MNIST_MEAN[0]) / FASHION_MNIST_STD[0]
 
 
 def with_fooling_class(module: nn.Module) -> nn.Module:
@@ -110,7 +107,7 @@ def retrain(rounds: int, out: str | Path, per_class: int = 10, budget: int = 500
         start = time.perf_counter()
         classifier = as_classifier(module, round_index)
         row = dict(round=round_index, outputs=classifier.num_classes,
-                   test_accuracy=_accuracy(module, test_x, test_y), fooling_set=len(fooling))
+                   test_accuracy=accuracy(module, test_x, test_y, normalize), fooling_set=len(fooling))
         images, runs = evolve_fooling_images(classifier, per_class, budget, seed + 1000 * round_index,
                                              algorithm, encoding)
         reached = [r["evaluations"] for r in runs if r["reached"]]
@@ -149,10 +146,6 @@ def _median_or_none(values: list[float]) -> float | None:
     """The median, counting a search that never got there as infinitely slow; None when that is the median."""
     middle = sorted(values)[(len(values) - 1) // 2]
     return None if middle == float("inf") else middle
-
-
-def _accuracy(module, images, labels) -> float:
-    return (predict(module, images, normalize) == labels).float().mean().item()
 
 
 def retrain_markdown(report: dict) -> str:

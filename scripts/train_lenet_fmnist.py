@@ -9,8 +9,8 @@ import time
 import torch
 
 from evofool.classifiers.datasets import load_fashion_mnist
-from evofool.classifiers.small_nets import FASHION_MNIST_MEAN, FASHION_MNIST_STD, lenet
-from evofool.classifiers.training import predict, train
+from evofool.classifiers.small_nets import lenet, normalize_fashion_mnist as normalize
+from evofool.classifiers.training import accuracy, train
 
 
 def main():
@@ -21,19 +21,17 @@ def main():
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
-    normalize = lambda x: (x - FASHION_MNIST_MEAN[0]) / FASHION_MNIST_STD[0]  # noqa: E731
     train_x, train_y = load_fashion_mnist("train")
     test_x, test_y = load_fashion_mnist("t10k")
     start = time.perf_counter()
 
     def report(epoch, loss):
-        accuracy = (predict(model, test_x, normalize) == test_y).float().mean().item()
-        print(f"epoch {epoch}: loss {loss:.3f}, test accuracy {accuracy:.4f} ({time.perf_counter() - start:.0f} s)",
-              flush=True)
+        print(f"epoch {epoch}: loss {loss:.3f}, test accuracy {accuracy(model, test_x, test_y, normalize):.4f} "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
 
     model = lenet()
     train(model, train_x, train_y, args.epochs, normalize, seed=args.seed, on_epoch=report)
-    print(f"test accuracy: {(predict(model, test_x, normalize) == test_y).float().mean().item():.4f}")
+    print(f"test accuracy: {accuracy(model, test_x, test_y, normalize):.4f}")
     torch.save(model.state_dict(), args.out)
 
 

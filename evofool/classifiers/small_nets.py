@@ -7,6 +7,12 @@ FASHION_MNIST_LABELS = [
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]
 FASHION_MNIST_MEAN, FASHION_MNIST_STD = (0.2860,), (0.3530,)
+
+
+def normalize_fashion_mnist(images):
+    """Images in [0, 1] as the Fashion-MNIST nets were trained to see them."""
+    return (images - FASHION_MNIST_MEAN[0]) / FASHION_MNIST_STD[0]
+
 DIGIT_LABELS = [str(d) for d in range(10)]
 
 

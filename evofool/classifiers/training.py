@@ -43,3 +43,8 @@ def predict(module: nn.Module, images: torch.Tensor, normalize: Callable, batch_
     with torch.inference_mode():
         return torch.cat([module(normalize(images[i : i + batch_size])).argmax(1)
                           for i in range(0, len(images), batch_size)])
+
+
+def accuracy(module: nn.Module, images: torch.Tensor, labels: torch.Tensor, normalize: Callable) -> float:
+    """The fraction of ``images`` the module classifies as ``labels``."""
+    return (predict(module, images, normalize) == labels).float().mean().item()
