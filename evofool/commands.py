@@ -44,7 +44,7 @@ def cmd_classify(args):
     classifier = _load(args)
     images = [load_image(path, classifier.input_size[0]) for path in args.images]
     for path, image in zip(args.images, images):
-        probs = classifier.probs(image[None])[0]
+        probs = classifier.probs(image[None], precise=True)[0]
         print(path)
         _print_top5(classifier, probs)
 
@@ -86,7 +86,7 @@ def cmd_render(args):
         classifier = _load(args)
         _, height, width = classifier.input_size
         image = quantize(render_genome(genome, height, width))
-        probs = classifier.probs(image[None])[0]
+        probs = classifier.probs(image[None], precise=True)[0]
         print(f"at {height} x {width}, {classifier.name} says:")
         _print_top5(classifier, probs)
 

@@ -9,6 +9,7 @@ from typing import Callable
 import torch
 from deap import base
 
+from .algorithms.confirm import ConfirmedRecords
 from .algorithms.es import ea_generate_update, register_strategy
 from .algorithms.ga import Individual, ea_mu_plus_lambda, fitness_statistics, new_hall_of_fame
 from .algorithms.operators import sel_best, sel_tournament
@@ -27,12 +28,23 @@ STRATEGY_DEFAULTS = dict(genome_size=16, upsample="bilinear", sigma=0.5)
 
 
 def fitness_function(classifier: Classifier, target_index: int, robust: str | None = None, robust_samples: int = 8,
-                   generator: torch.Generator | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+                     generator: torch.Generator | None = None,
+                     record: Callable[[], float] | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
     """Images (as saved) -> fitness: the target class's probability, or with ``robust`` its mean over
-    transformed views of each image (see :mod:`evofool.robust`)."""
-    if robust is None:
-        return lambda images: classifier.probs(images)[:, target_index]
-    return RobustFitness(classifier, target_index, robust, robust_samples, generator)
+    transformed views of each image (see :mod:`evofool.robust`).
+
+    When the classifier scores in reduced precision and ``record()`` gives the best fitness so far, every
+    image that beats it is scored again in fp32 (:class:`ConfirmedRecords`), so records stay exact.
+    """
+    if robust is not None:
+        return RobustFitness(classifier, target_index, robust, robust_samples, generator)
+
+    def score(images, precise=False):
+        return classifier.probs(images, precise=precise)[:, target_index]
+
+    if classifier.approximate and record is not None:
+        return ConfirmedRecords(score, lambda images: score(images, precise=True), record)
+    return score
 
 
 def make_toolbox(classifier: Classifier, target_index: int, encoding, generator: torch.Generator,
@@ -143,8 +155,9 @@ def evolve(
     if genome_encoding.mate is None:
         cxpb = 0.0
     generator = torch.Generator(device=device).manual_seed(seed)
-    fitness = fitness_function(classifier, target_index, robust, robust_samples, generator)
     hall_of_fame = new_hall_of_fame()
+    fitness = fitness_function(classifier, target_index, robust, robust_samples, generator,
+                               record=lambda: hall_of_fame[0].fitness.values[0] if len(hall_of_fame) else -math.inf)
     stop_fitness = float("inf") if target_confidence is None else target_confidence
 
     if strategy_run:
@@ -158,10 +171,11 @@ def evolve(
     seconds = logbook[-1]["seconds"]  # counts the time before a resume too
 
     image = saved_images(genome_encoding, genome[None])[0]
-    probs = classifier.probs(image[None])[0]
+    probs = classifier.probs(image[None], precise=True)[0]
     config = dict(algorithm=algorithm, encoding=encoding, pop_size=pop_size, generations=generations, budget=budget,
                   seed=seed, target_confidence=target_confidence, genome_size=genome_size, cxpb=cxpb, mutpb=mutpb,
                   sigma=sigma, patience=patience if strategy_run else None, device=str(device),
+                  backend=classifier.backend, precision=classifier.precision,
                   encoding_params=genome_encoding.params(), robust=robust,
                   robust_samples=fitness.samples if robust else None)
     return EvolutionResult(
@@ -179,7 +193,7 @@ def _robust_confidence(classifier, target_index, robust, image, seed) -> float:
     """The saved image's mean confidence over views the search never saw: 64 random ones from a generator of
     their own (or the ten crops)."""
     generator = torch.Generator(device=image.device).manual_seed(seed + 1_000_003)
-    return float(RobustFitness(classifier, target_index, robust, 64, generator)(image[None])[0])
+    return float(RobustFitness(classifier, target_index, robust, 64, generator, precise=True)(image[None])[0])
 
 
 def _run_ga(classifier, target_index, encoding, pop_size, generations, budget, cxpb, mutpb, generator, device,

@@ -89,10 +89,13 @@ def check_robust(spec: str, samples: int) -> dict[str, float]:
 
 class RobustFitness:
     """Mean target-class confidence of each image over its views: the ten crops, or ``samples`` random views
-    drawn anew on every call from ``generator`` (the run's, so a resumed run draws the same views)."""
+    drawn anew on every call from ``generator`` (the run's, so a resumed run draws the same views).
+    ``precise`` scores in fp32 whatever the classifier's precision (for reported figures)."""
 
-    def __init__(self, classifier, target_index: int, spec: str, samples: int, generator: torch.Generator):
+    def __init__(self, classifier, target_index: int, spec: str, samples: int, generator: torch.Generator,
+                 precise: bool = False):
         self.classifier, self.target_index, self.generator = classifier, target_index, generator
+        self.precise = precise
         self.transforms = check_robust(spec, samples)
         self.samples = 10 if "crops" in self.transforms else samples
 
@@ -104,5 +107,5 @@ class RobustFitness:
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """Images N x C x H x W in [0, 1] (as saved) -> N mean confidences, in one scoring call."""
-        probs = self.classifier.probs(self.views(images))[:, self.target_index]
+        probs = self.classifier.probs(self.views(images), precise=self.precise)[:, self.target_index]
         return probs.view(-1, self.samples).mean(1)

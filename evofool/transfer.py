@@ -54,7 +54,7 @@ def transfer(directory, classifiers: list[Classifier]) -> list[dict]:
         row = dict(image=str(item["image"]), source_model=item["model"], target=item["target"], scores={})
         for classifier in classifiers:
             image = load_image(item["image"], classifier.input_size[0])
-            probs = classifier.probs(image[None])[0]
+            probs = classifier.probs(image[None], precise=True)[0]
             label, _, p = classifier.topk(probs, 1)[0]
             row["scores"][classifier.name] = dict(
                 target_confidence=float(probs[classifier.labels.index(item["target"])]), top1=label, top1_confidence=p)

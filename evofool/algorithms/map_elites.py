@@ -8,6 +8,7 @@ strategy toward one cell; their samples compete for every cell too.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -18,6 +19,7 @@ from deap import base, tools
 
 from ..classifiers import Classifier
 from ..encodings import make_encoding, saved_images
+from .confirm import ConfirmedRecords
 from .emitters import StrategyEmitters
 from .ga import stop_reason, vary
 
@@ -120,7 +122,9 @@ def map_elites(
         toolbox.register("mate", genome_encoding.mate, generator=generator)
     else:
         cxpb = 0.0
-    toolbox.register("evaluate", lambda g: classifier.probs(saved_images(genome_encoding, g))[:, target])
+    archive = None
+    toolbox.register("evaluate", _scores(classifier, genome_encoding, target, lambda: archive.confidence if archive is not None
+                                         else -math.inf))
 
     stats = archive_statistics()
     logbook = tools.Logbook()
@@ -168,6 +172,16 @@ def map_elites(
     images = saved_images(genome_encoding, archive.genomes).cpu()
     return MapElitesResult(archive, images, [genome_encoding.to_dict(g) for g in archive.genomes], list(logbook),
                            evals, time.perf_counter() - start, stop_reason(0.0, evals, 1.0, budget))
+
+
+def _scores(classifier, encoding, target, record):
+    """Genomes -> each one's probability of every archive class; with a classifier in reduced precision the
+    genomes that would take a cell are scored again in fp32, so the archive holds exact confidences."""
+    def score(genomes, precise=False):
+        return classifier.probs(saved_images(encoding, genomes), precise=precise)[:, target]
+
+    return ConfirmedRecords(score, lambda genomes: score(genomes, precise=True), record) if classifier.approximate \
+        else score
 
 
 def _record(logbook, gen, nevals, evals, start, archive, stats, on_generation):

@@ -47,7 +47,7 @@ class Classifier:
         batch_size: int = 64,
         channels_last: bool = False,
     ):
-        self.device = torch.device(device) if device is not None else _default_device()
+        self.device = torch.device(device) if device is not None else default_device()
         self._memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.module = module.eval().to(self.device, memory_format=self._memory_format)
         for parameter in self.module.parameters():
@@ -64,15 +64,44 @@ class Classifier:
         self.name = name
         self.batch_size = batch_size
         self._compiled = None
+        self.runtime = None
+        self.use_backend("torch")
+
+    def use_backend(self, backend: str = "auto", precision: str = "fp32") -> "Classifier":
+        """Score with ``backend`` ("auto", "torch", "onnxruntime" or "openvino") in ``precision`` ("fp32" or
+        "bf16"); see :mod:`evofool.classifiers.backends`. Gradients always run in torch. Returns the classifier.
+        """
+        from .backends import Runtime
+
+        self.runtime = Runtime(self, backend, precision)
+        return self
+
+    @property
+    def backend(self) -> str:
+        """The backend that scores: "torch", "onnxruntime", "openvino" ("auto" until the first batch)."""
+        return self.runtime.name
+
+    @property
+    def precision(self) -> str:
+        return self.runtime.precision
+
+    @property
+    def approximate(self) -> bool:
+        """Whether ``probs`` is only close to fp32 (bf16 on a CPU, fp16 autocast on CUDA): the searches then
+        confirm every score that would set a record with ``probs(..., precise=True)``."""
+        return self.precision != "fp32" or self.device.type == "cuda"
 
     @classmethod
     def from_module(cls, module, labels, input_size, mean=None, std=None, device=None, name="custom", batch_size=64,
-                    channels_last=False):
-        """Wrap any torch module that maps normalized N x C x H x W tensors to class logits."""
-        return cls(module, labels, input_size, mean, std, device, name, batch_size, channels_last)
+                    channels_last=False, backend="auto", precision="fp32"):
+        """Wrap any torch module that maps normalized N x C x H x W tensors to class logits, scored by
+        ``backend`` in ``precision`` (see :meth:`use_backend`)."""
+        classifier = cls(module, labels, input_size, mean, std, device, name, batch_size, channels_last)
+        return classifier.use_backend(backend, precision)
 
     def __repr__(self):
-        return f"Classifier({self.name!r}, classes={len(self.labels)}, input_size={self.input_size}, device={self.device})"
+        return (f"Classifier({self.name!r}, classes={len(self.labels)}, input_size={self.input_size}, "
+                f"device={self.device}, backend={self.backend!r}, precision={self.precision!r})")
 
     @property
     def num_classes(self) -> int:
@@ -104,14 +133,19 @@ class Classifier:
         """Class logits N x K, differentiable with respect to ``images`` (no chunking)."""
         return self.forward(self.prepare_size(images)).float()
 
-    def probs(self, images: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
-        """Softmax probabilities N x K, computed in chunks under inference mode (AMP on CUDA)."""
+    def probs(self, images: torch.Tensor, batch_size: int | None = None, precise: bool = False) -> torch.Tensor:
+        """Softmax probabilities N x K, computed in chunks under inference mode by the backend (AMP on CUDA).
+
+        ``precise`` scores in fp32 whatever the precision: torch's own, when the backend runs in bf16.
+        """
         batch_size = batch_size or self.batch_size
-        autocast = torch.autocast("cuda", dtype=torch.float16) if self.device.type == "cuda" else nullcontext()
+        cuda_amp = self.device.type == "cuda" and not precise
+        autocast = torch.autocast("cuda", dtype=torch.float16) if cuda_amp else nullcontext()
+        score = self.torch_logits if precise and self.approximate else self.runtime
         chunks = []
         with torch.inference_mode(), autocast:
             for start in range(0, images.shape[0], batch_size):
-                logits = self._score(self.prepare_size(images[start : start + batch_size]))
+                logits = score(self.prepare_size(images[start : start + batch_size]))
                 chunks.append(logits.float().softmax(-1))
         return torch.cat(chunks) if chunks else torch.empty(0, self.num_classes, device=self.device)
 
@@ -126,6 +160,8 @@ class Classifier:
         other chunks and gradients run the module eagerly. Returns the classifier.
         """
         self.batch_size = batch_size or self.batch_size
+        if self.runtime.requested != "torch":  # the compiled graph is torch's; the other runtimes optimize their own
+            self.use_backend("torch", self.precision)
         logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # "no CUDA runtime" on CPU hosts
         self._compiled = torch.compile(self.forward, dynamic=False, options={"freezing": True})
         return self
@@ -135,8 +171,9 @@ class Classifier:
         the model runs fastest), with gradients: DeepDream reads layers of whole photos through it."""
         return self.module(self.normalize(images.contiguous(memory_format=self._memory_format)))
 
-    def _score(self, images: torch.Tensor) -> torch.Tensor:
-        """Logits of sized images in [0, 1]; full chunks through the compiled graph when there is one."""
+    def torch_logits(self, images: torch.Tensor) -> torch.Tensor:
+        """Logits of sized images in [0, 1] by torch in fp32; full chunks through the compiled graph when there
+        is one."""
         if self._compiled is not None and images.shape[0] == self.batch_size:
             try:
                 return self._compiled(images)
@@ -175,5 +212,5 @@ def find_class(labels: Sequence[str], target: int | str, model: str = "the model
     raise UnknownClassError(f"unknown class {target!r} for {model}; closest matches: {hint}")
 
 
-def _default_device() -> torch.device:
+def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

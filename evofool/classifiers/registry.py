@@ -11,7 +11,8 @@ from typing import Callable
 import torch
 
 from . import shipped
-from .base import Classifier
+from .backends import check_backend
+from .base import Classifier, default_device
 from .external import load_model_file, load_torchvision
 
 DEFAULT_MODEL = "efficientnet_lite0"
@@ -66,13 +67,19 @@ def check_device(device) -> torch.device | None:
     return parsed
 
 
-def load_classifier(name: str = DEFAULT_MODEL, device=None, labels=None, input_size=None, mean=None, std=None) -> Classifier:
-    """Load a classifier by name.
+def load_classifier(name: str = DEFAULT_MODEL, device=None, labels=None, input_size=None, mean=None, std=None,
+                    backend: str = "auto", precision: str = "fp32") -> Classifier:
+    """Load a classifier by name, scored by ``backend`` in ``precision`` (see ``Classifier.use_backend``).
 
     ``name`` is a registered name (see ``MODELS``), ``torchvision:<arch>``, or the path of a TorchScript /
     ``torch.export`` file, in which case ``labels`` names its labels file.
     """
     device = check_device(device)
+    check_backend(backend, precision, device or default_device())
+    return _load(name, device, labels, input_size, mean, std).use_backend(backend, precision)
+
+
+def _load(name, device, labels, input_size, mean, std) -> Classifier:
     if name in MODELS:
         return MODELS[name].load(device=device)
     if name.startswith("torchvision:"):

@@ -93,7 +93,7 @@ def dream(
         optimizer.step()
         forwards, backwards = forwards + 1, backwards + 1
 
-    probs = classifier.probs(best_image[None])[0]
+    probs = classifier.probs(best_image[None], precise=True)[0]
     config = dict(steps=steps, seed=seed, start=start if isinstance(start, str) else "image", objective=objective,
                   parameterization=parameterization, lr=lr, l2=l2, tv=tv, jitter_pixels=jitter_pixels,
                   max_scale=max_scale, max_degrees=max_degrees, target_confidence=target_confidence)
