@@ -38,6 +38,14 @@ def _add_model(parser, positional=False):
     parser.add_argument("--labels", help="labels file (.txt or .json) for a model file")
 
 
+def _add_backend(parser, default="auto"):
+    parser.add_argument("--backend", choices=classifiers.BACKENDS, default=default,
+                        help="what scores images: auto (the fastest installed that agrees with torch; default), "
+                             "torch, onnxruntime or openvino (pip install 'evofool[fast]')")
+    parser.add_argument("--precision", choices=classifiers.PRECISIONS, default=None if default is None else "fp32",
+                        help="fp32 (default) or bf16: faster on CPUs with bf16 units; records are confirmed in fp32")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evofool", description="Evolve fooling images for trained classifiers.")
     subcommands = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model(p, positional=True)
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--device")
+    _add_backend(p)
     p.set_defaults(run=commands.cmd_classify)
 
     p = subcommands.add_parser("evolve", help="evolve one fooling image for a target class")
@@ -85,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", metavar="GENOME.json",
                    help="cppn: seed the population with this genome; cppn-weights: evolve this graph's weights")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    _add_backend(p)
     p.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     p.add_argument("--out", required=True, help="result directory")
     p.add_argument("--force", action="store_true", help="overwrite a result already in --out")
@@ -97,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="also report this model's verdict at its input size")
     p.add_argument("--labels", help="labels file for a model file")
     p.add_argument("--device")
+    _add_backend(p)
     p.set_defaults(run=commands.cmd_render)
 
     p = subcommands.add_parser("retrain", help="retrain lenet_fmnist with a fooling class, round after round (paper 3.7)")
@@ -173,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=2000, help="forward passes per run (default %(default)s)")
     p.add_argument("--pop", type=int, default=32, help="GA population (default %(default)s)")
     p.add_argument("--device")
+    _add_backend(p)
     p.add_argument("--out", required=True)
     p.add_argument("--force", action="store_true")
     p.set_defaults(run=commands.cmd_bench)
@@ -182,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", required=True, help="comma-separated model names or files sharing the label set")
     p.add_argument("--labels", help="labels file for the model files among --models")
     p.add_argument("--device")
+    _add_backend(p)
     p.set_defaults(run=commands.cmd_transfer)
 
     p = subcommands.add_parser("campaign", help="many searches: MAP-Elites over classes, or one run per class")
@@ -200,8 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged")
     p.add_argument("--seeds", type=int, nargs="+", help="default 0")
     p.add_argument("--jobs", type=int, help="parallel jobs (default 1; a resume keeps the campaign's)")
-    p.add_argument("--backend", choices=("loky", "dask"), help="default loky")
+    p.add_argument("--executor", choices=("loky", "dask"), help="how parallel jobs run (default loky)")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.1:8786")
+    _add_backend(p, default=None)
     p.add_argument("--checkpoint-every", type=int, help="generations between checkpoints (default 10)")
     p.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     p.add_argument("--out", help="campaign directory")

@@ -247,8 +247,7 @@ def cmd_bench(args):
 def cmd_transfer(args):
     from .transfer import transfer, transfer_markdown
 
-    models = [classifiers.load_classifier(name.strip(), device=args.device, labels=args.labels)
-              for name in args.models.split(",")]
+    models = [_load(args, name.strip()) for name in args.models.split(",")]
     rows = transfer(args.directory, models)
     out = Path(args.directory)
     (out / "transfer.json").write_text(json.dumps(rows, indent=2) + "\n")
@@ -260,7 +259,8 @@ def cmd_transfer(args):
 # campaign options that are the campaign's configuration, with their defaults for a new campaign
 # campaign options that are the campaign's configuration (their defaults are CampaignConfig's)
 CAMPAIGN_OPTIONS = ("encoding", "algorithm", "classes", "generations", "budget", "pop", "search", "emitters",
-                    "genome_size", "upsample", "seeds", "checkpoint_every", "compile", "labels")
+                    "genome_size", "upsample", "seeds", "checkpoint_every", "compile", "labels", "backend",
+                    "precision")
 
 
 def cmd_campaign(args):
@@ -275,7 +275,7 @@ def cmd_campaign(args):
         if given:
             print(f"evofool: a resume continues with the settings in {out}/campaign.json; ignoring "
                   f"{', '.join('--' + name.replace('_', '-') for name in given)}", file=sys.stderr)
-        for name in ("jobs", "backend"):
+        for name in ("jobs", "executor"):
             if getattr(args, name) is not None and getattr(args, name) != getattr(config, name):
                 print(f"evofool: resuming with --{name} {getattr(args, name)} (started with {getattr(config, name)})",
                       file=sys.stderr)
@@ -286,13 +286,17 @@ def cmd_campaign(args):
         settings = {**{name: getattr(CampaignConfig(model=""), name) for name in CAMPAIGN_OPTIONS}, **given}
         classes = settings["classes"]
         settings["classes"] = "all" if classes == "all" else [c.strip() for c in classes.split(",")]
+        if settings["compile"] and settings["backend"] not in ("auto", "torch"):
+            raise ValueError(f"--compile optimizes torch's graph; --backend {settings['backend']} compiles its own")
+        if settings["compile"]:
+            settings["backend"] = "torch"
         config = CampaignConfig(**settings, jobs=1 if args.jobs is None else args.jobs,
-                                backend=args.backend or "loky")
-        if config.backend == "dask":
+                                executor=args.executor or "loky")
+        if config.executor == "dask":
             check_scheduler(args.scheduler)
         out = start_campaign(config, args.out, force=args.force)
-    args.jobs, args.backend = config.jobs, config.backend
-    single = config.algorithm == "map-elites" and args.jobs == 1 and args.backend == "loky"
+    args.jobs, args.executor = config.jobs, config.executor
+    single = config.algorithm == "map-elites" and args.jobs == 1 and args.executor == "loky"
     total = config.generations * len(config.seeds) if single else None
     with _progress(total, f"campaign {out.name}", unit="gen" if single else "job") as bar:
         def on_job(status):
@@ -308,7 +312,7 @@ def cmd_campaign(args):
             bar.plain(f"generation {row['gen']}: {int(row['filled'])} cells, median {row['median']:.3f}")
 
         try:
-            manifest = run_campaign(config, out, args.jobs, args.backend, args.scheduler, on_job,
+            manifest = run_campaign(config, out, args.jobs, args.executor, args.scheduler, on_job,
                                     on_generation if single else None)
         except StopRequested as stop:
             print(f"stopped; checkpoints saved. Continue with: evofool campaign --resume {out}", file=sys.stderr)
@@ -368,5 +372,11 @@ class _progress:
             print(f"{self.description}: {text}", file=sys.stderr, flush=True)
 
 
-def _load(args):
-    return classifiers.load_classifier(args.model, device=getattr(args, "device", None), labels=args.labels)
+def _load(args, model=None):
+    """The classifier the command's options name, on its device and scoring backend."""
+    backend, precision = getattr(args, "backend", None) or "auto", getattr(args, "precision", None) or "fp32"
+    if getattr(args, "compile", False) and backend not in ("auto", "torch"):
+        raise ValueError(f"--compile optimizes torch's graph; --backend {backend} compiles its own (drop one)")
+    return classifiers.load_classifier(model or args.model, device=getattr(args, "device", None), labels=args.labels,
+                                       backend="torch" if getattr(args, "compile", False) else backend,
+                                       precision=precision)

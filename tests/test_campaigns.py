@@ -146,10 +146,10 @@ def test_sigterm_stops_with_a_checkpoint_and_resume_finishes(tmp_path):
 def test_dask_cluster_runs_the_same_campaign_as_loky(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     config = _config(classes=["Bag", "Trouser"], generations=10)
-    run_campaign(config, start_campaign(config, tmp_path / "loky"), jobs=2, backend="loky")
+    run_campaign(config, start_campaign(config, tmp_path / "loky"), jobs=2, executor="loky")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster:
-        run_campaign(config, start_campaign(config, tmp_path / "dask"), backend="dask", scheduler=cluster.scheduler_address)
+        run_campaign(config, start_campaign(config, tmp_path / "dask"), executor="dask", scheduler=cluster.scheduler_address)
     assert _manifest(tmp_path / "dask") == _manifest(tmp_path / "loky")
 
 
@@ -258,7 +258,7 @@ def test_resume_keeps_the_campaigns_jobs_and_says_what_it_ignores(tmp_path, caps
     assert main(["campaign", "--model", "perceptron_digits", "--encoding", "direct", "--generations", "3",
                  "--pop", "8", "--seeds", "0", "1", "--jobs", "2", "--out", str(out)]) == 0
     stored = json.loads((out / "campaign.json").read_text())
-    assert stored["jobs"] == 2 and stored["backend"] == "loky"
+    assert stored["jobs"] == 2 and stored["executor"] == "loky"
     capsys.readouterr()
     assert main(["campaign", "--resume", str(out), "--generations", "50", "--model", "lenet_fmnist"]) == 0
     err = capsys.readouterr().err

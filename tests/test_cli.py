@@ -308,7 +308,7 @@ def test_repeated_jobs_and_unknown_architectures_are_refused(tmp_path, capsys, a
 def test_an_unreachable_dask_scheduler_is_one_line(tmp_path, capsys):
     pytest.importorskip("dask.distributed")
     out = tmp_path / "c"
-    assert main(["campaign", "--model", "perceptron_digits", "--generations", "2", "--backend", "dask",
+    assert main(["campaign", "--model", "perceptron_digits", "--generations", "2", "--executor", "dask",
                  "--scheduler", "tcp://127.0.0.1:9", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in err and "Traceback" not in err

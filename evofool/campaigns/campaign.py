@@ -23,7 +23,8 @@ from pathlib import Path
 
 import torch
 
-from ..classifiers import load_classifier
+from ..classifiers import BACKENDS, PRECISIONS, load_classifier
+from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
 from ..images import save_png
 from ..results import check_writable, save_result, write_logbook
@@ -31,7 +32,7 @@ from .checkpoint import (CorruptFileError, StopRequested, capture_rng, load_chec
                          save_checkpoint, stop_on_signals, write_json)
 
 ALGORITHMS = ("map-elites", "per-class")
-BACKENDS = ("loky", "dask")
+EXECUTORS = ("loky", "dask")
 
 
 @dataclass
@@ -52,8 +53,10 @@ class CampaignConfig:
     genome_size: int | None = None
     upsample: str | None = None
     jobs: int = 1  # how it was run, so that a resume runs it the same way
-    backend: str = "loky"
+    executor: str = "loky"
     labels: str | None = None  # labels file of a model file
+    backend: str = "auto"  # what scores; a new campaign stores the backend auto picked, so every job uses it
+    precision: str = "fp32"
 
     def validate(self):
         from ..evolve import ALGORITHMS as SEARCHES
@@ -64,8 +67,11 @@ class CampaignConfig:
             raise ValueError("population must be at least 2, generations at least 1, and one seed given")
         if self.checkpoint_every < 1:
             raise ValueError(f"--checkpoint-every must be at least 1, got {self.checkpoint_every}")
-        if self.jobs < 1 or self.backend not in BACKENDS:
-            raise ValueError(f"--jobs must be at least 1 and --backend one of {', '.join(BACKENDS)}")
+        if self.jobs < 1 or self.executor not in EXECUTORS:
+            raise ValueError(f"--jobs must be at least 1 and --executor one of {', '.join(EXECUTORS)}")
+        if self.backend not in BACKENDS or self.precision not in PRECISIONS:
+            raise ValueError(f"--backend must be one of {', '.join(BACKENDS)} and --precision one of "
+                             f"{', '.join(PRECISIONS)}")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds {self.seeds} repeat: each seed would run the same job twice")
         if self.budget is not None and self.budget < self.pop:
@@ -136,7 +142,8 @@ def run_job(job: dict, config: dict, directory: str, device: str | None = None, 
 
 
 def _run(job, config, job_dir, device, stop_requested, on_generation):
-    classifier = _classifier(config.model, device, config.pop if config.compile else None, config.labels)
+    classifier = _classifier(config.model, device, config.pop if config.compile else None, config.labels,
+                             config.backend, config.precision)
     generator_for_rng = torch.Generator()
     checkpoint_file = job_dir / "checkpoint.pt"
     resume = None
@@ -177,10 +184,10 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
 
 
 @functools.lru_cache(maxsize=2)
-def _classifier(model, device, compile_for=None, labels=None):
+def _classifier(model, device, compile_for=None, labels=None, backend="auto", precision="fp32"):
     """The job's classifier, loaded once per worker; ``compile_for``: compile it for batches of that size;
     ``labels``: the labels file of a model file."""
-    classifier = load_classifier(model, device=device, labels=labels)
+    classifier = load_classifier(model, device=device, labels=labels, backend=backend, precision=precision)
     return classifier.compile(batch_size=compile_for) if compile_for else classifier
 
 
@@ -270,6 +277,7 @@ def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False)
     check_writable(out, force, marker="campaign.json", owned=CAMPAIGN_FILES)
     labels = campaign_labels(config)
     resolve_classes(config, labels)  # unknown class names fail here, before anything is written
+    settle_backend(config)
     if force and (out / "campaign.json").exists():  # an earlier campaign of evofool's: replace what it wrote
         holder = lock_holder(out / "campaign.lock")
         if holder is not None:
@@ -286,6 +294,18 @@ def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False)
     return out
 
 
+def settle_backend(config: CampaignConfig) -> None:
+    """Replace a new CPU campaign's "auto" by the backend it picks here, on a batch of random images: every job
+    and every resume then scores alike. A backend that is named but cannot run is refused here."""
+    if _devices():
+        check_backend(config.backend, config.precision, torch.device("cuda"))
+        return
+    classifier = _classifier(config.model, "cpu", None, config.labels, config.backend, config.precision)
+    if config.backend == "auto":
+        classifier.probs(torch.rand(config.pop, *classifier.input_size, generator=torch.Generator().manual_seed(0)))
+        config.backend = classifier.backend
+
+
 def load_campaign(out: str | Path) -> CampaignConfig:
     """The configuration in ``out/campaign.json``, checked: unknown keys or bad values name the file."""
     out = Path(out)
@@ -293,6 +313,8 @@ def load_campaign(out: str | Path) -> CampaignConfig:
     if not path.exists():
         raise FileNotFoundError(f"{out} holds no campaign.json: nothing to resume")
     data = read_json(path)
+    if isinstance(data, dict) and data.get("backend") in EXECUTORS and "executor" not in data:
+        data["executor"] = data.pop("backend")  # written before scoring backends: "backend" named the executor
     known = {f.name for f in fields(CampaignConfig)}
     if not isinstance(data, dict) or "model" not in data or set(data) - known:
         extra = ", ".join(sorted(set(data) - known)) if isinstance(data, dict) else ""
@@ -305,16 +327,17 @@ def load_campaign(out: str | Path) -> CampaignConfig:
     return config
 
 
-def run_campaign(config: CampaignConfig, out: str | Path, jobs: int = 1, backend: str = "loky",
+def run_campaign(config: CampaignConfig, out: str | Path, jobs: int = 1, executor: str = "loky",
                  scheduler: str | None = None, on_job=None, on_generation=None) -> dict:
     """Run every job that is not done, then write manifest.json and logbook.csv; returns the manifest.
 
-    With ``jobs=1`` and the loky backend the jobs run in this process (``on_generation`` then sees every
-    generation); otherwise through joblib, on loky workers or on a Dask cluster (``scheduler`` address,
-    or a local one). A stop request (SIGINT/SIGTERM) ends the campaign after the manifest is written.
+    With ``jobs=1`` and the loky executor the jobs run in this process (``on_generation`` then sees every
+    generation); otherwise through joblib, on loky workers (each scoring with its share of the cores) or on
+    a Dask cluster (``scheduler`` address, or a local one). A stop request (SIGINT/SIGTERM) ends the campaign
+    after the manifest is written.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; choose from {', '.join(EXECUTORS)}")
     out = Path(out)
     if (out / "manifest.json").exists():
         read_json(out / "manifest.json")  # a corrupt manifest is reported, not silently rebuilt
@@ -326,10 +349,10 @@ def run_campaign(config: CampaignConfig, out: str | Path, jobs: int = 1, backend
                  for i, job in enumerate(pending)]
     statuses = []
     try:
-        with campaign_lock(out), stop_on_signals(forward_to_children=jobs > 1 and backend == "loky"):
+        with campaign_lock(out), stop_on_signals(forward_to_children=jobs > 1 and executor == "loky"):
             _wait_for_earlier_workers(out, pending)
             _remove_stale_temporaries(out)
-            _run_jobs(arguments, jobs, backend, scheduler, statuses, on_job, on_generation)
+            _run_jobs(arguments, jobs, executor, scheduler, statuses, on_job, on_generation)
     finally:
         manifest = build_manifest(out, config, labels, all_jobs)
         manifest["failed_jobs"] = [job["id"] for job in all_jobs if (out / "jobs" / job["id"] / "error.txt").exists()
@@ -402,11 +425,11 @@ def _remove_stale_temporaries(out: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _run_jobs(arguments, jobs, backend, scheduler, statuses, on_job, on_generation):
+def _run_jobs(arguments, jobs, executor, scheduler, statuses, on_job, on_generation):
     """Each job's ``run_job``: in this process, on loky workers, or through Dask; statuses as they finish."""
     from joblib import Parallel, delayed, parallel_config
 
-    if backend == "dask":
+    if executor == "dask":
         from dask.distributed import Client
 
         try:

@@ -106,8 +106,8 @@ def _export(classifier, path: Path) -> None:
     weights inside the one file, the batch dimension free."""
     example = torch.rand(2, *classifier.input_size)
     scoring = _Scoring(classifier).eval()  # the optimized runtimes run on the CPU, where the classifier is
-    if isinstance(classifier.module, torch.jit.ScriptModule):
-        scoring = torch.jit.script(scoring)
+    scripted = isinstance(classifier.module, torch.jit.ScriptModule)
+    if scripted:
         options = dict(dynamo=False, dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}})
     else:
         options = dict(dynamo=True, external_data=False, verbose=False,
@@ -116,6 +116,8 @@ def _export(classifier, path: Path) -> None:
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
             warnings.simplefilter("ignore")
+            if scripted:
+                scoring = torch.jit.script(scoring)
             torch.onnx.export(scoring, (example,), str(path), input_names=["images"], output_names=["logits"],
                               opset_version=OPSET, **options)
     except Exception as error:
