@@ -31,6 +31,16 @@ def cmd_models(args):
         print(f"{info.name:<20} {info.dataset:<20} {info.num_classes:>7}  {size:<11} {info.weights}")
     print(f"{'torchvision:<arch>':<20} {'ImageNet':<20} {1000:>7}  {'3x224x224':<11} torchvision DEFAULT weights (cache or download)")
     print(f"{'PATH (--labels F)':<20} {'yours':<20} {'':>7}  {'':<11} TorchScript or torch.export file")
+    from .classifiers import backends
+
+    usable = [name for name in classifiers.BACKENDS[1:] if backends.installed(name)]
+    missing = [name for name in classifiers.BACKENDS[1:] if name not in usable]
+    print(f"\nbackends: {', '.join(usable)}" + (f" (for {', '.join(missing)}: {backends.EXTRA})" if missing else ""))
+    picks = backends.remembered_choices()
+    print("auto picks the fastest that agrees with torch on the first batch" +
+          (", so far:" if picks else " (none picked yet)"))
+    for key, name in sorted(picks.items()):
+        print(f"  {key}: {name}")
 
 
 def cmd_classes(args):

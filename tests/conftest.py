@@ -1,5 +1,11 @@
+import os
+import tempfile
+
 import pytest
 import torch
+
+# the tests' ONNX exports and auto's choices go to a cache of their own (subprocesses inherit it)
+os.environ.setdefault("EVOFOOL_CACHE", tempfile.mkdtemp(prefix="evofool-test-cache-"))
 
 import evofool
 from evofool.classifiers.datasets import fashion_mnist_available

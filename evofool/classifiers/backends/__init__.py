@@ -159,7 +159,7 @@ class Runtime:
         return self._difference <= PARITY[self.precision]
 
     def _choice_key(self, batch: int) -> str:
-        return f"{model_key(self.classifier)}/{self.precision}/batch{batch}/threads{self.threads}"
+        return f"{self.classifier.name}-{model_key(self.classifier)}/{self.precision}/batch{batch}/threads{self.threads}"
 
 
 def remembered_choices() -> dict:

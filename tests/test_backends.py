@@ -1,0 +1,183 @@
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import evofool
+from evofool.classifiers import backends
+from evofool.classifiers.backends import export
+from evofool.cli import main
+
+OPTIMIZED = [pytest.param(name, marks=pytest.mark.skipif(not backends.installed(name), reason="pip install "
+                                                          "'evofool[fast]'")) for name in backends.REQUIRES]
+
+
+def _real_images(channels, size):
+    """Photos from scikit-image, resized to the model's input: parity on what users score, not only noise."""
+    from skimage import data
+
+    photos = [torch.from_numpy(getattr(data, name)()).permute(2, 0, 1).float() / 255 for name in
+              ("chelsea", "coffee", "astronaut")]
+    photos = torch.stack([nn.functional.interpolate(p[None], size=(size, size), mode="area")[0] for p in photos])
+    return photos.mean(1, keepdim=True) if channels == 1 else photos
+
+
+@pytest.mark.parametrize("backend", OPTIMIZED)
+def test_an_optimized_backend_scores_like_torch_on_random_and_real_images(backend):
+    torch_lenet = evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch")
+    lenet = evofool.load_classifier("lenet_fmnist", device="cpu", backend=backend)
+    images = torch.cat([torch.rand(29, 1, 28, 28, generator=torch.Generator().manual_seed(0)), _real_images(1, 28)])
+    assert (lenet.probs(images) - torch_lenet.probs(images)).abs().max() <= 1e-4
+    assert lenet.backend == backend and lenet.precision == "fp32"
+    # a batch of another size after the first (the export's batch dimension is free)
+    assert (lenet.probs(images[:5]) - torch_lenet.probs(images[:5])).abs().max() <= 1e-4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", OPTIMIZED)
+def test_an_optimized_backend_scores_efficientnet_like_torch(backend):
+    reference = evofool.load_classifier("efficientnet_lite0", device="cpu", backend="torch")
+    images = torch.cat([torch.rand(5, 3, 224, 224, generator=torch.Generator().manual_seed(0)),
+                        _real_images(3, 224)])
+    fast = evofool.load_classifier("efficientnet_lite0", device="cpu", backend=backend)
+    difference = (fast.probs(images) - reference.probs(images)).abs().max()
+    assert difference <= 1e-4
+    assert fast.topk(fast.probs(images[5:6])[0], 1)[0][0] in ("tabby", "tiger cat", "Egyptian cat")  # chelsea
+
+
+def test_auto_picks_a_backend_that_agrees_and_remembers_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVOFOOL_CACHE", str(tmp_path))
+    lenet = evofool.load_classifier("lenet_fmnist", device="cpu")
+    assert lenet.backend == "auto"  # settled on the first batch
+    images = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    probs = lenet.probs(images)
+    picked = lenet.backend
+    assert picked in ("torch", *[b for b in backends.REQUIRES if backends.installed(b)])
+    reference = evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch").probs(images)
+    assert (probs - reference).abs().max() <= 1e-4
+    choices = json.loads((tmp_path / "backend-choices.json").read_text())
+    assert list(choices.values()) == [picked] and "/fp32/batch64/" in next(iter(choices))
+    again = evofool.load_classifier("lenet_fmnist", device="cpu")
+    again.probs(images)
+    assert again.backend == picked
+
+
+def test_without_a_runtime_auto_is_torch_silently(monkeypatch):
+    monkeypatch.setattr(backends, "installed", lambda name: name == "torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lenet = evofool.load_classifier("lenet_fmnist", device="cpu")
+        lenet.probs(torch.rand(4, 1, 28, 28))
+    assert lenet.backend == "torch"
+
+
+def test_a_named_backend_that_is_not_installed_is_one_line_naming_the_extra(monkeypatch, capsys, tmp_path):
+    real = backends.importlib.util.find_spec
+    monkeypatch.setattr(backends.importlib.util, "find_spec", lambda name: None if name == "openvino" else real(name))
+    assert main(["evolve", "--model", "lenet_fmnist", "--target", "Bag", "--backend", "openvino",
+                 "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "openvino" in err and "evofool[fast]" in err
+    assert not (tmp_path / "run").exists()
+
+
+class _Bessel(nn.Module):
+    """A classifier whose forward pass uses an operator that ONNX has no conversion for."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.linear(torch.special.bessel_j0(x.flatten(1)))
+
+
+@pytest.mark.parametrize("backend", OPTIMIZED)
+def test_a_model_that_cannot_be_exported_names_the_operator(backend, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVOFOOL_CACHE", str(tmp_path))
+    with pytest.raises(backends.BackendError, match="bessel_j0"):
+        evofool.Classifier.from_module(_Bessel(), [str(i) for i in range(10)], (1, 8, 8), device="cpu",
+                                       backend=backend)
+    with pytest.warns(RuntimeWarning, match="bessel_j0") as caught:
+        classifier = evofool.Classifier.from_module(_Bessel(), [str(i) for i in range(10)], (1, 8, 8), device="cpu")
+        probs = classifier.probs(torch.rand(3, 1, 8, 8))
+    assert classifier.backend == "torch" and probs.shape == (3, 10)
+    assert len([w for w in caught if "bessel_j0" in str(w.message)]) == 1  # one warning, not one per runtime
+
+
+@pytest.mark.parametrize("backend", OPTIMIZED)
+def test_a_corrupt_cached_export_is_rebuilt_not_trusted(backend, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVOFOOL_CACHE", str(tmp_path))
+    images = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    reference = evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch").probs(images)
+    evofool.load_classifier("lenet_fmnist", device="cpu", backend=backend).probs(images)
+    cached, = (tmp_path / "onnx").glob("lenet_fmnist-*.onnx")
+    cached.write_bytes(cached.read_bytes()[:1000])  # cut short: its recorded hash no longer matches
+    fresh = evofool.load_classifier("lenet_fmnist", device="cpu", backend=backend)
+    assert (fresh.probs(images) - reference).abs().max() <= 1e-4
+    # a file whose hash matches but whose graph is another model's: the parity check catches it
+    other = evofool.Classifier.from_module(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)),
+                                           [str(i) for i in range(10)], (1, 28, 28), device="cpu", name="other",
+                                           backend=backend)
+    other.probs(images)
+    foreign, = (tmp_path / "onnx").glob("other-*.onnx")
+    cached.write_bytes(foreign.read_bytes())
+    Path(str(cached) + ".sha256").write_text(Path(str(foreign) + ".sha256").read_text())
+    rebuilt = evofool.load_classifier("lenet_fmnist", device="cpu", backend=backend)
+    assert (rebuilt.probs(images) - reference).abs().max() <= 1e-4
+
+
+def test_an_unwritable_cache_scores_without_caching_with_one_warning(tmp_path, monkeypatch):
+    if not backends.installed("onnxruntime"):
+        pytest.skip("pip install 'evofool[fast]'")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("EVOFOOL_CACHE", str(blocker / "cache"))
+    with pytest.warns(RuntimeWarning, match="not writable") as caught:
+        lenet = evofool.load_classifier("lenet_fmnist", device="cpu", backend="onnxruntime")
+    images = torch.rand(4, 1, 28, 28)
+    reference = evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch").probs(images)
+    assert (lenet.probs(images) - reference).abs().max() <= 1e-4
+    assert len(caught) == 1
+
+
+@pytest.mark.parametrize("backend", ["torch", *OPTIMIZED[1:]])
+def test_bf16_searches_report_fp32_confidences_and_exact_milestones(backend):
+    lenet = evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch")
+    fast = evofool.load_classifier("lenet_fmnist", device="cpu", backend=backend, precision="bf16")
+    assert fast.approximate
+    result = evofool.evolve(fast, "Bag", generations=40, seed=3, target_confidence=0.99)
+    image = result.image[None]
+    exact = float(lenet.probs(image)[0, result.target_index])
+    assert result.confidence == pytest.approx(exact, abs=1e-6)
+    assert result.config["backend"] == backend and result.config["precision"] == "bf16"
+    # the logbook's best is a confirmed fp32 score: the best row equals the saved image's confidence
+    assert max(row["best"] for row in result.logbook) == pytest.approx(exact, abs=1e-6)
+
+
+def test_bf16_map_elites_archive_holds_fp32_confidences():
+    lenet = evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch")
+    fast = evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch", precision="bf16")
+    result = evofool.map_elites(fast, encoding="direct", pop_size=16, generations=5, seed=0)
+    exact = lenet.probs(result.images)[torch.arange(10), torch.tensor(result.archive.classes)]
+    assert torch.allclose(result.archive.confidence.cpu(), exact, atol=1e-6)
+
+
+def test_evofool_models_names_the_backends():
+    out = subprocess.run([sys.executable, "-m", "evofool.cli", "models"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "backends:" in out and "torch" in out
+
+
+def test_backend_and_precision_are_refused_in_one_line_when_unknown(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evolve", "--target", "Bag", "--model", "lenet_fmnist", "--backend", "tensorrt", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert main(["evolve", "--target", "Bag", "--model", "lenet_fmnist", "--backend", "onnxruntime", "--precision",
+                 "bf16", "--out", str(tmp_path / "r")]) == 2
+    assert "fp32 only" in capsys.readouterr().err
