@@ -3,9 +3,16 @@
 After Nguyen, Yosinski & Clune, "Deep Neural Networks are Easily Fooled" (CVPR 2015).
 """
 
+import os
+
 from ._malloc import tune_glibc_malloc
 
 tune_glibc_malloc()
+# torch's OpenMP threads spin while they wait for work; with another process on the cores they spin against
+# it and scoring collapses (EfficientNet-Lite0 kept a third of its speed here, and half with passive waiting,
+# which costs nothing on an idle machine: scripts/bench_throughput.py). OpenMP reads this when torch loads,
+# so it acts whenever evofool is imported before torch (always for the evofool command).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .classifiers import (  # noqa: E402
     MODELS, Classifier, UnknownClassError, UnknownModelError, load_classifier,

@@ -181,3 +181,19 @@ def test_backend_and_precision_are_refused_in_one_line_when_unknown(capsys, tmp_
     assert main(["evolve", "--target", "Bag", "--model", "lenet_fmnist", "--backend", "onnxruntime", "--precision",
                  "bf16", "--out", str(tmp_path / "r")]) == 2
     assert "fp32 only" in capsys.readouterr().err
+
+
+def test_confirmed_records_confirm_the_best_and_hold_unconfirmed_scores_at_it():
+    from evofool.algorithms.confirm import ConfirmedRecords
+
+    record = [float("-inf")]
+    confirm = ConfirmedRecords(lambda x: x + 0.1, lambda x: x.clone(), lambda: record[0])  # fast overestimates
+    scores = confirm(torch.tensor([0.5, 0.58, 0.2]))  # fast: 0.6, 0.68, 0.3
+    assert scores.tolist() == pytest.approx([0.58, 0.58, 0.3]) and confirm.confirmed == 1
+    record[0] = 0.7
+    assert confirm(torch.tensor([0.5, 0.58, 0.2])).tolist() == pytest.approx([0.6, 0.68, 0.3])  # nothing beats it
+    cells = ConfirmedRecords(lambda x: x + 0.1, lambda x: x.clone(), lambda: torch.tensor([0.0, 0.9]))
+    # fast: [0.6, 0.2], [0.5, 0.8], [0.3, 0.95]: rows 0 and 2 beat a cell and are confirmed (row 2's 0.85 falls
+    # short of cell 1's 0.9); row 1's unconfirmed 0.5 in cell 0 is held at the confirmed 0.5
+    table = cells(torch.tensor([[0.5, 0.1], [0.4, 0.7], [0.2, 0.85]]))
+    assert table.tolist() == pytest.approx([[0.5, 0.1], [0.5, 0.8], [0.2, 0.85]]) and cells.confirmed == 2

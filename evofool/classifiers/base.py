@@ -136,12 +136,12 @@ class Classifier:
     def probs(self, images: torch.Tensor, batch_size: int | None = None, precise: bool = False) -> torch.Tensor:
         """Softmax probabilities N x K, computed in chunks under inference mode by the backend (AMP on CUDA).
 
-        ``precise`` scores in fp32 whatever the precision: torch's own, when the backend runs in bf16.
+        ``precise`` scores in fp32 whatever the precision (the backend's fp32 runner, or torch's).
         """
         batch_size = batch_size or self.batch_size
         cuda_amp = self.device.type == "cuda" and not precise
         autocast = torch.autocast("cuda", dtype=torch.float16) if cuda_amp else nullcontext()
-        score = self.torch_logits if precise and self.approximate else self.runtime
+        score = self.runtime.precise if precise and self.approximate else self.runtime
         chunks = []
         with torch.inference_mode(), autocast:
             for start in range(0, images.shape[0], batch_size):

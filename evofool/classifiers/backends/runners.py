@@ -17,6 +17,7 @@ class TorchRunner:
 
     def __init__(self, classifier, precision: str):
         self.classifier, self.precision = classifier, precision
+        self.precise = classifier.torch_logits if precision != "fp32" else None
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         if self.precision == "fp32":
