@@ -312,7 +312,7 @@ def main():
                              threads=torch.get_num_threads(), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
                              gpu=torch.cuda.get_device_name() if args.device.startswith("cuda") else None)
     if "backends" in parts:
-        rounds = 2 if args.quick else 6
+        rounds = 2 if args.quick else 12
         report["cpu_peak"] = cpu_peak()
         report["backends"] = [bench_backends("efficientnet_lite0", 32, rounds),
                               bench_backends("lenet_fmnist", 256, 4 * rounds)]

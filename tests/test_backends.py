@@ -197,3 +197,13 @@ def test_confirmed_records_confirm_the_best_and_hold_unconfirmed_scores_at_it():
     # short of cell 1's 0.9); row 1's unconfirmed 0.5 in cell 0 is held at the confirmed 0.5
     table = cells(torch.tensor([[0.5, 0.1], [0.4, 0.7], [0.2, 0.85]]))
     assert torch.allclose(table, torch.tensor([[0.5, 0.1], [0.5, 0.8], [0.2, 0.85]])) and cells.confirmed == 2
+
+
+def test_parallel_workers_give_each_runtime_its_share_of_the_cores():
+    from joblib import Parallel, cpu_count, delayed
+
+    def runtime_threads():
+        return evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch").runtime.threads
+
+    shares = Parallel(n_jobs=2, backend="loky")(delayed(runtime_threads)() for _ in range(2))
+    assert shares == [max(1, cpu_count() // 2)] * 2  # joblib's share, not all the cores
