@@ -140,11 +140,10 @@ def evolve(
     if robust is not None:
         check_robust(robust, robust_samples)
     if strategy_run:
-        genome_size = STRATEGY_DEFAULTS["genome_size"] if genome_size is None and encoding == "direct" else genome_size
+        if genome_size is None and encoding == "direct":  # the default, no larger than a small model's input
+            genome_size = min(STRATEGY_DEFAULTS["genome_size"], *classifier.input_size[1:])
         upsample = upsample or STRATEGY_DEFAULTS["upsample"]
         sigma = STRATEGY_DEFAULTS["sigma"] if sigma is None else sigma
-        if genome_size is not None and encoding == "direct":
-            genome_size = min(genome_size, *classifier.input_size[1:])
     device = torch.device(device) if device is not None else classifier.device
     target_index = classifier.class_index(target)
     options = dict(upsample=upsample) if encoding == "direct" and upsample else {}

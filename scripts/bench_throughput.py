@@ -209,6 +209,7 @@ def bench_backends(name, batch, rounds):
         with Busy() if phase == "busy" else contextlib.nullcontext():
             for _ in range(rounds):
                 for key, classifier in classifiers.items():
+                    classifier.probs(images)  # untimed: the previous runtime's threads (OpenVINO's spin) settle
                     start = time.perf_counter()
                     classifier.probs(images)
                     seconds[phase][key] += time.perf_counter() - start

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import evofool
 from evofool.cli import main
 
 LOGBOOK_COLUMNS = ["gen", "nevals", "evals", "seconds", "best", "mean", "median"]
@@ -64,8 +65,11 @@ def test_existing_result_is_not_overwritten_without_force(tmp_path, capsys):
     (["--model", "lenet_fmnist", "--target", "Bag", "--device", "nonsense"], 2, "unknown device 'nonsense'"),
     (["--model", "lenet_fmnist", "--target", "Bag", "--device", "cuda:99"], 2, "--device cuda:99: "),
     (["--model", "lenet_fmnist", "--target", "²"], 2, "unknown class '²'"),
-    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "0"], 2, "--genome-size must be in 1..4096"),
-    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "-3"], 2, "--genome-size must be in 1..4096"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "0"], 2, "--genome-size must be in 1..28"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "-3"], 2, "--genome-size must be in 1..28"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "29"], 2, "input is 28 x 28"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--algorithm", "ga", "--genome-size", "100"], 2,
+     "--genome-size must be in 1..28"),
 ])
 def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, capsys, args, code, message):
     out = tmp_path / "never"
@@ -73,6 +77,12 @@ def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, capsys, args
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_default_genome_sizes_fit_a_model_smaller_than_them(perceptron):
+    for encoding in ("direct", "dct"):  # the 16 x 16 defaults on the 8 x 8 digits
+        result = evofool.evolve(perceptron, 3, encoding=encoding, generations=1)
+        assert result.config["encoding_params"]["genome_shape"][1:] == [8, 8]
 
 
 def test_unreadable_image_is_reported(tmp_path, capsys):

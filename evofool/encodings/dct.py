@@ -38,9 +38,10 @@ class DCTEncoding(UnitGenes):
 
     def __post_init__(self):
         if self.genome_size is None:
-            self.genome_size = 16
+            self.genome_size = min(16, *self.image_size)
         if not 1 <= self.genome_size <= min(self.image_size):
-            raise ValueError(f"the frequency genome needs 1 <= K <= {min(self.image_size)}, got {self.genome_size}")
+            raise ValueError(f"--genome-size: the frequency genome needs 1 <= K <= {min(self.image_size)} (the "
+                             f"model's input is {self.image_size[0]} x {self.image_size[1]}), got {self.genome_size}")
 
     @property
     def genome_shape(self) -> tuple[int, int, int]:

@@ -36,8 +36,10 @@ class DirectEncoding(UnitGenes):
     name = "direct"
 
     def __post_init__(self):
-        if self.genome_size is not None and not 1 <= self.genome_size <= 4096:
-            raise ValueError(f"--genome-size must be in 1..4096, got {self.genome_size}")
+        if self.genome_size is not None and not 1 <= self.genome_size <= min(self.image_size):
+            raise ValueError(f"--genome-size must be in 1..{min(self.image_size)} (the model's input is "
+                             f"{self.image_size[0]} x {self.image_size[1]}; more pixels than it sees are wasted), "
+                             f"got {self.genome_size}")
         if self.upsample not in UPSAMPLING:
             raise ValueError(f"unknown upsampling {self.upsample!r}; choose one of {', '.join(UPSAMPLING)}")
 
