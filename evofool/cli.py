@@ -80,10 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "EfficientNet-Lite0 on 2 CPU cores; 0: no budget)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--confidence", type=float, default=0.9999, help="stop at this confidence (default %(default)s)")
-    p.add_argument("--genome-size", type=int, help="evolve S x S pixels (direct) or K x K frequencies (dct), "
-                                                   "rendered at the input size")
+    p.add_argument("--genome-size", type=int, help="evolve S x S pixels (direct, default 16) or K x K frequencies "
+                                                   "(dct), rendered at the input size")
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged "
-                                                          "(default: bilinear for strategies, nearest for ga)")
+                                                          "(default bilinear; the paper's grid: --genome-size "
+                                                          "<input side> --upsample nearest)")
     p.add_argument("--sigma", type=float, help="strategies: initial step size in logit space (default 0.5)")
     p.add_argument("--coordinate-scale", type=_coordinate_scale, metavar="S",
                    help="cppn: stretch x, y, d by S before the network, or 'raw' for pixel indices as in the paper")

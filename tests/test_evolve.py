@@ -36,10 +36,17 @@ def test_saved_png_scores_the_reported_confidence(tmp_path, lenet):
 
 
 def test_small_genome_is_upsampled_to_the_model_input(lenet):
-    result = evofool.evolve(lenet, "Trouser", algorithm="ga", pop_size=16, generations=3, seed=0, genome_size=7)
+    result = evofool.evolve(lenet, "Trouser", algorithm="ga", pop_size=16, generations=3, seed=0, genome_size=7,
+                            upsample="nearest")
     assert result.genome.shape == (1, 7, 7)
     assert result.image.shape == (1, 28, 28)
     assert torch.equal(result.image[:, :4, :4], result.image[:, :1, :1].expand(1, 4, 4))
+
+
+def test_the_direct_default_is_a_16x16_bilinear_grid_for_every_algorithm(lenet):
+    for algorithm in ("ga", "snes"):
+        result = evofool.evolve(lenet, "Trouser", algorithm=algorithm, pop_size=8, generations=1)
+        assert result.genome.shape == (1, 16, 16) and result.config["encoding_params"]["upsample"] == "bilinear"
 
 
 def test_only_changed_children_are_scored(perceptron):
