@@ -173,3 +173,14 @@ def test_robust_search_survives_unseen_shifts_better_and_reports_the_saved_image
     assert robust.confidence == pytest.approx(float(lenet.probs(quantize(robust.image.clone())[None])[0, 9]))
     assert robust.config["robust"] == "shift,scale" and robust.robust_confidence > 0.9
     assert unseen(robust) > unseen(plain) + 0.05
+
+
+def test_bilinear_rendering_matches_torch_interpolate():
+    import torch.nn.functional as F
+
+    from evofool.encodings.direct import DirectEncoding
+
+    genomes = torch.rand(4, 3, 9, 9, generator=torch.Generator().manual_seed(0))
+    encoding = DirectEncoding(3, (30, 20), 9, upsample="bilinear")
+    expected = F.interpolate(genomes, size=(30, 20), mode="bilinear", align_corners=False)
+    assert torch.allclose(encoding.render(genomes), expected, atol=1e-6)
