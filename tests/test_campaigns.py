@@ -333,3 +333,13 @@ def test_a_resume_waits_for_a_live_worker_of_an_earlier_run(tmp_path, capsys, mo
         straggler.wait()
     assert main(["campaign", "--resume", str(out)]) == 0  # its process is gone: the job runs
     assert (job_dir / "done.json").exists() and not (job_dir / "worker.pid").exists()
+
+
+def test_a_genome_size_the_model_cannot_take_is_refused_before_the_campaign_starts(tmp_path, capsys):
+    from evofool.cli import main
+
+    out = tmp_path / "c"
+    assert main(["campaign", "--model", "lenet_fmnist", "--encoding", "direct", "--genome-size", "99",
+                 "--generations", "1", "--out", str(out)]) == 2
+    assert "--genome-size must be in 1..28" in capsys.readouterr().err
+    assert not out.exists()

@@ -278,6 +278,7 @@ def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False)
     labels = campaign_labels(config)
     resolve_classes(config, labels)  # unknown class names fail here, before anything is written
     settle_backend(config)
+    _check_encoding(config)
     if force and (out / "campaign.json").exists():  # an earlier campaign of evofool's: replace what it wrote
         holder = lock_holder(out / "campaign.lock")
         if holder is not None:
@@ -304,6 +305,16 @@ def settle_backend(config: CampaignConfig) -> None:
     if config.backend == "auto":
         classifier.probs(torch.rand(config.pop, *classifier.input_size, generator=torch.Generator().manual_seed(0)))
         config.backend = classifier.backend
+
+
+def _check_encoding(config: CampaignConfig) -> None:
+    """Build the campaign's encoding once for the model's input, so that a genome size it cannot take is
+    refused in one line now rather than failing every job."""
+    from ..encodings import make_encoding
+
+    input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
+    options = dict(upsample=config.upsample) if config.upsample else {}
+    make_encoding(config.encoding, input_size, config.genome_size, **options)
 
 
 def load_campaign(out: str | Path) -> CampaignConfig:
