@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-import evofool  # noqa: F401  (first: it sets OpenMP's wait policy before torch loads)
+import evofool  # first: it sets OpenMP's wait policy before torch loads
 import torch
 from evofool.campaigns.checkpoint import write_json
 
@@ -88,7 +88,6 @@ class InterleavedNaive:
 
 def bench_model(name, generations, device="cpu", compile=False, pop=None):
     """One model's GA loop against its raw forward and the tutorial GA; ``pop`` overrides the case's."""
-    import evofool
 
     case = CASES[name]
     pop = pop or case["pop"]
@@ -137,7 +136,6 @@ def bench_model(name, generations, device="cpu", compile=False, pop=None):
 
 def forward_only(batch_sizes, repeats):
     """Child-process mode: EfficientNet-Lite0 forward rates under whatever allocator setting it started with."""
-    import evofool
 
     classifier = evofool.load_classifier("efficientnet_lite0", device="cpu", backend="torch")
     rates = {str(b): round(raw_forward_rate(classifier, b, repeats), 1) for b in batch_sizes}
@@ -196,7 +194,6 @@ class Busy:
 
 def bench_backends(name, batch, rounds):
     """Images/s of every installed backend and precision, timed in turns, idle and beside a busy process."""
-    import evofool
     from evofool.classifiers import backends
 
     setups = [(b, p) for b, p in SCORING if b in ("torch", "auto") or backends.installed(b)]
@@ -229,10 +226,8 @@ def bench_backends(name, batch, rounds):
 
 def torch_spinning(name, batch, rounds):
     """Child-process mode: torch fp32 idle and busy with OMP_WAIT_POLICY=ACTIVE (set by the parent)."""
-    import evofool
 
     classifier = evofool.load_classifier(name, device="cpu", backend="torch")
-    images = torch.rand(batch, *classifier.input_size)
     rates = {}
     for phase in ("idle", "busy"):
         with Busy() if phase == "busy" else contextlib.nullcontext():
@@ -251,7 +246,6 @@ def spinning_effect(name, batch, rounds):
 def bench_search_loops(backend, precision, generations):
     """The GA and SNES loops at population 32 on EfficientNet-Lite0 against their backend's raw forward pass,
     timed between generations."""
-    import evofool
 
     classifier = evofool.load_classifier("efficientnet_lite0", device="cpu", backend=backend, precision=precision)
     rows = {}

@@ -10,7 +10,6 @@ from torch import nn
 
 import evofool
 from evofool.classifiers import backends
-from evofool.classifiers.backends import export
 from evofool.cli import main
 
 OPTIMIZED = [pytest.param(name, marks=pytest.mark.skipif(not backends.installed(name), reason="pip install "

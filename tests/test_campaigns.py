@@ -314,7 +314,7 @@ def test_force_does_not_replace_a_campaign_that_is_running(tmp_path, capsys):
 
 
 def test_a_resume_waits_for_a_live_worker_of_an_earlier_run(tmp_path, capsys, monkeypatch):
-    import evofool.campaigns.campaign as campaign_module
+    import evofool.campaigns.locking as locking
 
     out = tmp_path / "c"
     config = _config(classes=["Bag"], generations=3)
@@ -324,7 +324,7 @@ def test_a_resume_waits_for_a_live_worker_of_an_earlier_run(tmp_path, capsys, mo
     straggler = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         (job_dir / "worker.pid").write_text(str(straggler.pid))
-        monkeypatch.setattr(campaign_module, "WORKER_GRACE_SECONDS", 0.5)
+        monkeypatch.setattr(locking, "WORKER_GRACE_SECONDS", 0.5)
         assert main(["campaign", "--resume", str(out)]) == 2
         assert f"processes {straggler.pid}" in capsys.readouterr().err
         assert not (job_dir / "done.json").exists()
