@@ -57,7 +57,7 @@ def check_backend(backend: str, precision: str, device: torch.device) -> None:
         raise BackendError(f"--backend {backend} needs {', '.join(missing)}: {EXTRA}")
     if backend in REQUIRES and device.type != "cpu":
         raise BackendError(f"--backend {backend} scores on the CPU; use --device cpu, or --backend torch on {device}")
-    if backend == "onnxruntime" and precision != "fp32":
+    if not _supports(backend, precision):
         raise BackendError("onnxruntime scores in fp32 only on a CPU; for bf16 use --backend openvino or torch")
     if precision == "bf16" and device.type == "cuda":
         raise BackendError("--precision bf16 is a CPU mode; on CUDA torch already scores in fp16 (use fp32)")
@@ -127,32 +127,32 @@ class Runtime:
             reference = self.classifier.torch_logits(images).float().softmax(-1)
         if self.requested != "auto":
             runner = self._pending
-            if not self._agrees(runner, images, reference):
-                if self._export is not None:  # a stale or damaged cache: export anew once
-                    forget(self._export)
-                    runner = self._build(self.requested)
-                if not self._agrees(runner, images, reference):
-                    raise BackendError(f"{self.requested} ({self.precision}) disagrees with torch on "
-                                       f"{self.classifier.name} by {self._difference:.2g} in probability "
-                                       f"(at most {PARITY[self.precision]}); use --backend torch")
+            difference = _difference(runner, images, reference)
+            if difference > PARITY[self.precision] and self._export is not None:
+                forget(self._export)  # a stale or damaged cache: export anew once
+                runner = self._build(self.requested)
+                difference = _difference(runner, images, reference)
+            if difference > PARITY[self.precision]:
+                raise BackendError(f"{self.requested} ({self.precision}) disagrees with torch on "
+                                   f"{self.classifier.name} by {difference:.2g} in probability "
+                                   f"(at most {PARITY[self.precision]}); use --backend torch")
             return runner
         key = self._choice_key(images.shape[0])
-        remembered = _read_choices().get(key)
+        remembered = remembered_choices().get(key)
         names = [remembered] if remembered in RUNNERS and installed(remembered) else _optimized()
         candidates = {"torch": TorchRunner(self.classifier, self.precision)}
-        for name in names:
-            if name == "onnxruntime" and self.precision != "fp32":
-                continue
+        for name in (name for name in names if _supports(name, self.precision)):
             try:
                 runner = self._build(name)
             except BackendError as error:
                 if self._export_error is None or name == names[0]:
                     warnings.warn(f"backend auto: scoring without {name}: {error}", RuntimeWarning, stacklevel=3)
                 continue
-            if self._agrees(runner, images, reference):
+            difference = _difference(runner, images, reference)
+            if difference <= PARITY[self.precision]:
                 candidates[name] = runner
             else:
-                warnings.warn(f"backend auto: skipping {name}, which differs from torch by {self._difference:.2g}",
+                warnings.warn(f"backend auto: skipping {name}, which differs from torch by {difference:.2g}",
                               RuntimeWarning, stacklevel=3)
         if remembered in candidates:
             return candidates[remembered]
@@ -161,18 +161,26 @@ class Runtime:
         _remember(key, best)
         return candidates[best]
 
-    def _agrees(self, runner, images, reference) -> bool:
-        probabilities = runner(images).float().softmax(-1)
-        self._difference = float((probabilities - reference).abs().max())
-        return self._difference <= PARITY[self.precision]
-
     def _choice_key(self, batch: int) -> str:
         return f"{self.classifier.name}-{model_key(self.classifier)}/{self.precision}/batch{batch}/threads{self.threads}"
 
 
 def remembered_choices() -> dict:
-    """auto's choices so far, by model key / precision / batch / threads (for ``evofool models``)."""
-    return _read_choices()
+    """auto's choices so far, by model key / precision / batch / threads (also for ``evofool models``)."""
+    try:
+        choices = json.loads(_choices_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in choices.items() if isinstance(k, str) and v in BACKENDS} if isinstance(choices, dict) else {}
+
+
+def _supports(backend: str, precision: str) -> bool:
+    return backend != "onnxruntime" or precision == "fp32"
+
+
+def _difference(runner, images, reference) -> float:
+    """The largest difference of any probability ``runner`` gives ``images`` to the ``reference`` ones."""
+    return float((runner(images).float().softmax(-1) - reference).abs().max())
 
 
 def _optimized() -> list[str]:
@@ -198,17 +206,9 @@ def _choices_path():
     return cache_dir() / "backend-choices.json"
 
 
-def _read_choices() -> dict:
-    try:
-        choices = json.loads(_choices_path().read_text())
-    except (OSError, ValueError):
-        return {}
-    return {k: v for k, v in choices.items() if isinstance(k, str) and v in BACKENDS} if isinstance(choices, dict) else {}
-
-
 def _remember(key: str, backend: str) -> None:
     """Add auto's choice to the cache file (atomically; silently not when the cache is not writable)."""
-    choices = dict(_read_choices(), **{key: backend})
+    choices = dict(remembered_choices(), **{key: backend})
     with contextlib.suppress(OSError):
         _choices_path().parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=_choices_path().parent, prefix=".choices-")

@@ -38,7 +38,15 @@ def cache_dir() -> Path:
 
 
 def model_key(classifier) -> str:
-    """A hash of everything the exported graph depends on (16 hex digits)."""
+    """A hash of everything the exported graph depends on (16 hex digits); computed once per classifier
+    (the weights of a loaded classifier do not change; ``fit`` and ``retrain`` build new ones)."""
+    key = getattr(classifier, "_export_key", None)
+    if key is None:
+        key = classifier._export_key = _hash(classifier)
+    return key
+
+
+def _hash(classifier) -> str:
     digest = hashlib.sha256()
     digest.update(repr((classifier.name, classifier.input_size, classifier._mean.flatten().tolist(),
                         classifier._std.flatten().tolist(), torch.__version__, OPSET, str(classifier.module)))
