@@ -209,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pop", type=int, help="default 64")
     p.add_argument("--search", choices=ALGORITHMS, help="per-class: evolve's algorithm (default as in evolve)")
     p.add_argument("--emitters", type=int,
-                   help="map-elites: strategy emitters, each improving one cell at a time (direct or dct encoding)")
+                   help="map-elites: strategy emitters, each improving one cell at a time (a CPPN's weights, or the genes)")
     p.add_argument("--genome-size", type=int, help="direct: S x S pixels; dct: K x K frequencies")
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged")
     p.add_argument("--seeds", type=int, nargs="+", help="default 0")

@@ -3,8 +3,10 @@ classes within a CPU time budget (median elite confidence and elites at 0.99 aga
 
     python scripts/bench_campaign.py [--parts lenet imagenet emitters] [--imagenet-minutes 30]
 
-`imagenet` is the paper's MAP-Elites (uniform parents, CPPN GA); `emitters` the direct encoding on a 16 x 16
-bilinear genome with strategy emitters beside the uniform parents (``--emitters``, 16 samples each).
+`imagenet` is the paper's MAP-Elites (uniform parents, CPPN GA), run for ``--imagenet-minutes`` of wall clock;
+`emitters` adds strategy emitters (``--emitters``, 16 samples each) beside the uniform parents, on the direct
+encoding's 16 x 16 bilinear genome or on CPPNs (``--emitter-encoding cppn``: a strategy tunes an elite's
+weights).
 
 The LeNet run is a real campaign directory (results/sample-gallery: manifest, elites, contact sheet,
 index.html), made with the same code path as `evofool campaign`.
@@ -38,20 +40,23 @@ def bench_lenet(out, generations, pop):
 
 
 def bench_imagenet(minutes, pop, encoding="cppn", **options):
+    """MAP-Elites over all 1000 classes for ``minutes`` of wall clock: run in chunks of 20 generations,
+    each resuming the last (exactly, from its checkpoint), until the time is spent."""
     classifier = evofool.load_classifier("efficientnet_lite0")
     map_elites(classifier, encoding, pop_size=pop, generations=1, seed=0, **options)  # warm-up: first calls are slow
-    calibration = time.perf_counter()
-    map_elites(classifier, encoding, pop_size=pop, generations=4, seed=0, **options)
-    seconds_per_generation = (time.perf_counter() - calibration) / 5
-    generations = max(1, int(minutes * 60 / seconds_per_generation))
-    rows = []
-    result = map_elites(classifier, encoding, pop_size=pop, generations=generations, seed=0, on_generation=rows.append,
-                        **options)
-    every = max(1, len(rows) // 50)
+    rows, state = [], None
+    started = time.perf_counter()
+    while time.perf_counter() - started < minutes * 60:
+        generations = (state["gen"] if state else 0) + 20
+        saved = {}
+        result = map_elites(classifier, encoding, pop_size=pop, generations=generations, seed=0, resume=state,
+                            on_generation=rows.append, checkpoint=saved.update, **options)
+        state = saved
+    every = max(1, len(rows) // 60)
     curve = [dict(evals=r["evals"], median=round(r["median"], 5), at_0_99=r["at_0_99"], seconds=round(r["seconds"], 1))
              for r in rows[::every] + [rows[-1]]]
-    return dict(device=str(classifier.device), encoding=encoding, options=options, pop=pop, generations=generations,
-                evaluations=result.evaluations,
+    return dict(device=str(classifier.device), backend=classifier.backend, encoding=encoding, options=options, pop=pop,
+                minutes=minutes, generations=state["gen"], evaluations=result.evaluations,
                 seconds=round(result.seconds, 1), final=curve[-1], curve=curve,
                 paper=dict(median=0.8811, evaluations="2 million (pop 400 x 5000 generations)"))
 
@@ -62,6 +67,7 @@ def main():
     parser.add_argument("--imagenet-minutes", type=float, default=30.0)
     parser.add_argument("--emitters", type=int, default=4)
     parser.add_argument("--emitter-objective", default="cell", choices=("cell", "improvement"))
+    parser.add_argument("--emitter-encoding", default="direct", choices=("direct", "cppn"))
     parser.add_argument("--out", default="results/bench_campaign.json")
     args = parser.parse_args()
     report = json.load(open(args.out)) if os.path.exists(args.out) else {}
@@ -70,10 +76,12 @@ def main():
     if "imagenet" in args.parts:
         report["efficientnet_lite0"] = bench_imagenet(args.imagenet_minutes, pop=64)
     if "emitters" in args.parts:
-        key = "efficientnet_lite0_emitters" + ("" if args.emitter_objective == "cell" else "_improvement")
-        report[key] = bench_imagenet(args.imagenet_minutes, pop=32, encoding="direct", genome_size=16,
-                                     upsample="bilinear", emitters=args.emitters, emitter_pop=16,
-                                     emitter_objective=args.emitter_objective)
+        key = ("efficientnet_lite0_emitters" + ("" if args.emitter_encoding == "direct" else "_cppn")
+               + ("" if args.emitter_objective == "cell" else "_improvement"))
+        grid = dict(genome_size=16, upsample="bilinear") if args.emitter_encoding == "direct" else {}
+        report[key] = bench_imagenet(args.imagenet_minutes, pop=32 if grid else 64, encoding=args.emitter_encoding,
+                                     emitters=args.emitters, emitter_pop=16, emitter_objective=args.emitter_objective,
+                                     **grid)
     write_json(args.out, report)
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in report.items()}, indent=2))
 

@@ -167,7 +167,7 @@ def test_campaign_jobs_stop_at_the_budget_with_the_chosen_search(tmp_path):
 @pytest.mark.parametrize("extra, message", [
     (["--checkpoint-every", "0"], "--checkpoint-every must be at least 1"),
     (["--budget", "3"], "must cover at least one population"),
-    (["--encoding", "cppn", "--emitters", "2"], "emitters"),
+    (["--emitters", "-1"], "--emitters must be 0 or more"),
 ])
 def test_bad_campaign_options_exit_2_before_anything_is_written(tmp_path, capsys, extra, message):
     out = tmp_path / "c"

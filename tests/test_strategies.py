@@ -9,6 +9,7 @@ from evofool.algorithms.es import ea_generate_update, register_strategy
 from evofool.algorithms.ga import fitness_statistics, new_hall_of_fame
 from evofool.algorithms.strategies import SNES, DeapCMA, SepCMAES, centered_ranks, make_strategy, rank_utilities
 from evofool.cli import main
+from evofool.encodings import make_encoding
 
 
 def _sphere_toolbox(strategy, optimum):
@@ -168,15 +169,32 @@ def test_map_elites_emitters_raise_the_cells_they_work_on(lenet):
     assert emitted.archive.confidence.median() > plain.archive.confidence.median()
 
 
-def test_map_elites_with_emitters_resumes_exactly(lenet):
+@pytest.mark.parametrize("encoding, options", [("direct", dict(genome_size=7)), ("cppn", {})])
+def test_map_elites_with_emitters_resumes_exactly(lenet, encoding, options):
     from evofool.algorithms.map_elites import map_elites
 
-    kwargs = dict(pop_size=8, seed=1, genome_size=7, emitters=2, emitter_pop=4)
-    whole = map_elites(lenet, "direct", generations=10, **kwargs)
+    kwargs = dict(pop_size=8, seed=1, emitters=2, emitter_pop=4, **options)
+    whole = map_elites(lenet, encoding, generations=10, **kwargs)
     saved = {}
-    map_elites(lenet, "direct", generations=4, checkpoint=lambda state: saved.update(state), **kwargs)
-    resumed = map_elites(lenet, "direct", generations=10, resume=saved, **kwargs)
+    map_elites(lenet, encoding, generations=4, checkpoint=lambda state: saved.update(state), **kwargs)
+    resumed = map_elites(lenet, encoding, generations=10, resume=saved, **kwargs)
     assert torch.equal(whole.archive.confidence, resumed.archive.confidence)
+    assert torch.equal(whole.archive.genomes, resumed.archive.genomes)
+
+
+def test_a_cppn_local_space_moves_only_the_weights_of_its_graph():
+    encoding = make_encoding("cppn", (3, 16, 16))
+    generator = torch.Generator().manual_seed(0)
+    genome = encoding.random(1, generator, "cpu")
+    for _ in range(20):
+        genome = encoding.mutate(genome, generator)[0]
+    start, decode = encoding.local_space(genome[0])
+    assert torch.equal(decode(start[None])[0], genome[0])  # the start is the elite itself
+    moved = decode(start + 100 * torch.randn(5, start.numel(), generator=generator))
+    changed = (moved != genome).any(0).nonzero().squeeze(1)
+    weights = encoding.layout.views(genome)["enabled"][0].flatten().nonzero().squeeze(1)
+    assert set(changed.tolist()) <= set(weights.tolist())  # graph, activations and keys stay
+    assert moved.abs()[:, weights].max() <= encoding.rates.weight_range  # weights clipped to their range
 
 
 def test_a_strategy_evolves_the_weights_of_a_fixed_cppn_graph(lenet, tmp_path):
@@ -206,10 +224,10 @@ def test_seed_genome_and_genome_size_are_refused_where_they_do_nothing(lenet):
 def test_improvement_emitters_rank_samples_by_what_they_add_to_the_archive():
     from evofool.algorithms.emitters import StrategyEmitters
 
-    emitters = StrategyEmitters(1, 4, (3,), "snes", 0.5, torch.Generator().manual_seed(0), "cpu",
-                                objective="improvement")
+    encoding = make_encoding("dct", (1, 8, 8), genome_size=2)  # 1 x 2 x 2 genes
+    emitters = StrategyEmitters(1, 4, encoding, "snes", 0.5, torch.Generator().manual_seed(0), objective="improvement")
     before = torch.tensor([0.1, 0.1, 0.5])
-    emitters.ask(torch.rand(3, 3), before)
+    emitters.ask(torch.rand(3, 1, 2, 2), before)
     ranked = []
     emitters.strategies[0].update = lambda vectors, fitness: ranked.append(fitness.clone())
     scores = torch.tensor([[0.4, 0.4, 0.0], [0.4, 0.0, 0.0], [0.2, 0.0, 0.0], [0.05, 0.05, 0.4]])
@@ -217,4 +235,4 @@ def test_improvement_emitters_rank_samples_by_what_they_add_to_the_archive():
     assert ranked[0].argsort(descending=True).tolist() == [0, 1, 2, 3]  # two cells > one cell > less > nothing
     assert ranked[0][3] == 0 and emitters.stalled == [0]
     with pytest.raises(ValueError, match="objective"):
-        StrategyEmitters(1, 4, (3,), "snes", 0.5, torch.Generator(), "cpu", objective="novelty")
+        StrategyEmitters(1, 4, encoding, "snes", 0.5, torch.Generator(), objective="novelty")

@@ -1,8 +1,9 @@
 """Strategy emitters for MAP-Elites (after CMA-ME, Fontaine et al. 2020): each emitter runs an evolution
 strategy toward improving one cell of the archive, then moves on to another.
 
-An emitter starts on a cell still below ``target``, with its strategy centred on that cell's elite (in
-logit space, as ``evolve`` runs strategies). With ``objective="cell"`` it ranks its samples by their
+An emitter starts on a cell still below ``target``, with its strategy centred on that cell's elite in the
+encoding's local space (``encoding.local_space``: genes in logit space, as ``evolve`` runs strategies, or a
+CPPN's connection weights with its graph fixed). With ``objective="cell"`` it ranks its samples by their
 probability of that cell's class, and leaves the cell once the elite reaches ``target`` or when
 ``patience`` generations pass without the elite improving. With ``objective="improvement"`` (CMA-ME's
 improvement emitter) it ranks them by how much they would raise the whole archive, the sum over cells of
@@ -21,20 +22,19 @@ OBJECTIVES = ("cell", "improvement")
 
 
 class StrategyEmitters:
-    """``count`` emitters of ``lambda_`` samples each, over genomes of ``shape`` with genes in [0, 1]."""
+    """``count`` emitters of ``lambda_`` samples each, searching around elites of ``encoding``."""
 
-    def __init__(self, count: int, lambda_: int, shape: tuple, algorithm: str, sigma: float,
-                 generator: torch.Generator, device, target: float = 0.99, patience: int = 20,
-                 objective: str = "cell"):
+    def __init__(self, count: int, lambda_: int, encoding, algorithm: str, sigma: float,
+                 generator: torch.Generator, target: float = 0.99, patience: int = 20, objective: str = "cell"):
         if count < 1:
             raise ValueError(f"emitters must be at least 1, got {count}")
         if objective not in OBJECTIVES:
             raise ValueError(f"unknown emitter objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
-        self.count, self.lambda_, self.shape, self.generator = count, lambda_, tuple(shape), generator
+        self.count, self.lambda_, self.encoding, self.generator = count, lambda_, encoding, generator
+        self.algorithm, self.sigma = algorithm, sigma
         self.target, self.patience, self.objective = target, patience, objective
-        dim = int(torch.Size(shape).numel())
-        self.strategies = [make_strategy(algorithm, torch.zeros(dim, device=device), sigma, lambda_, generator)
-                           for _ in range(count)]
+        self.strategies, self.decoders = [None] * count, [None] * count
+        self.origins = [None] * count  # the elite each emitter started from: its space, and its resume
         self.cells = [-1] * count  # the archive row each emitter improves; -1: not started
         self.best = [float("-inf")] * count
         self.stalled = [0] * count
@@ -44,12 +44,12 @@ class StrategyEmitters:
         return self.count * self.lambda_
 
     def ask(self, archive_genomes: torch.Tensor, archive_confidence: torch.Tensor) -> torch.Tensor:
-        """The emitters' samples as genes in [0, 1], count * lambda_ x shape (emitters without a cell get one)."""
+        """The emitters' samples as genomes, count * lambda_ of them (emitters without a cell get one)."""
         for k, cell in enumerate(self.cells):
             if cell < 0:
                 self._start(k, archive_genomes, archive_confidence)
-        self._vectors = torch.cat([strategy.generate() for strategy in self.strategies])
-        return torch.sigmoid(self._vectors).view(-1, *self.shape)
+        self._vectors = [strategy.generate() for strategy in self.strategies]
+        return torch.cat([decode(vectors) for decode, vectors in zip(self.decoders, self._vectors)])
 
     def tell(self, scores: torch.Tensor, before: torch.Tensor, after: torch.Tensor) -> None:
         """Update each strategy with its samples' scores (``scores``: batch x cells); ``before`` and ``after``
@@ -65,7 +65,7 @@ class StrategyEmitters:
             else:
                 fitness = gains[rows]
                 improved, done = bool(fitness.max() > 0), False
-            strategy.update(self._vectors[rows], fitness)
+            strategy.update(self._vectors[k], fitness)
             self.stalled[k] = 0 if improved else self.stalled[k] + 1
             if done or self.stalled[k] >= self.patience:
                 self.cells[k] = -1
@@ -77,15 +77,24 @@ class StrategyEmitters:
         free = open_cells[~torch.isin(open_cells, taken)] if len(taken) else open_cells
         pool = free if len(free) else torch.arange(len(archive_confidence), device=archive_confidence.device)
         cell = int(pool[torch.randint(len(pool), (1,), generator=self.generator, device=pool.device)])
-        elite = archive_genomes[cell].reshape(-1).clamp(1e-3, 1 - 1e-3)
-        self.strategies[k].restart(torch.logit(elite))
+        self._aim(k, archive_genomes[cell].clone())
         self.cells[k], self.best[k], self.stalled[k] = cell, archive_confidence[cell].item(), 0
 
+    def _aim(self, k: int, origin: torch.Tensor) -> None:
+        """A fresh strategy for emitter k in the local space around ``origin``."""
+        start, self.decoders[k] = self.encoding.local_space(origin)
+        self.strategies[k] = make_strategy(self.algorithm, start, self.sigma, self.lambda_, self.generator)
+        self.origins[k] = origin
+
     def state(self) -> dict:
-        return dict(cells=list(self.cells), best=list(self.best), stalled=list(self.stalled),
-                    strategies=[strategy.state() for strategy in self.strategies])
+        return dict(cells=list(self.cells), best=list(self.best), stalled=list(self.stalled), origins=self.origins,
+                    strategies=[s.state() if s is not None else None for s in self.strategies])
 
     def load_state(self, state: dict) -> None:
+        if "origins" not in state:  # saved before emitters kept their origin: each starts on a new cell
+            return
         self.cells, self.best, self.stalled = list(state["cells"]), list(state["best"]), list(state["stalled"])
-        for strategy, saved in zip(self.strategies, state["strategies"]):
-            strategy.load_state(saved)
+        for k, (origin, saved) in enumerate(zip(state["origins"], state["strategies"])):
+            if origin is not None:
+                self._aim(k, origin)
+                self.strategies[k].load_state(saved)

@@ -94,8 +94,8 @@ def map_elites(
             each child takes every cell it beats
 
     ``emitters`` strategy emitters (``emitter_algorithm``, ``emitter_pop`` samples each, step size
-    ``sigma``, ranking by ``emitter_objective``: "cell" or "improvement", see ``emitters.py``) need an
-    encoding with genes in [0, 1] (direct, dct, cppn-weights). ``genome_size`` and ``upsample`` shape
+    ``sigma``, ranking by ``emitter_objective``: "cell" or "improvement", see ``emitters.py``) search around
+    elites in the encoding's local space (genes in logit space; a CPPN's weights, its graph fixed). ``genome_size`` and ``upsample`` shape
     the direct encoding's genome. ``checkpoint`` receives the state after every generation; passing it back
     as ``resume`` continues.
     """
@@ -103,16 +103,14 @@ def map_elites(
         raise ValueError("population must be at least 2 and generations at least 1")
     if budget is not None and budget < pop_size:
         raise ValueError(f"the budget ({budget} evaluations) must cover at least one population ({pop_size})")
-    if emitters and encoding == "cppn":
-        raise ValueError("strategy emitters search real vectors: use them with the direct or dct encoding")
     indices = [classifier.class_index(c) for c in classes] if classes else list(range(classifier.num_classes))
     device = classifier.device
     options = dict(upsample=upsample) if upsample and encoding == "direct" else {}
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, **options)
     generator = torch.Generator(device=device).manual_seed(seed)
     target = torch.tensor(indices, device=device)
-    emitter_set = (StrategyEmitters(emitters, emitter_pop, genome_encoding.genome_shape, emitter_algorithm, sigma,
-                                    generator, device, objective=emitter_objective) if emitters else None)
+    emitter_set = (StrategyEmitters(emitters, emitter_pop, genome_encoding, emitter_algorithm, sigma, generator,
+                                    objective=emitter_objective) if emitters else None)
 
     toolbox = base.Toolbox()
     toolbox.generator = generator

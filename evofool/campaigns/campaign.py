@@ -81,8 +81,8 @@ class CampaignConfig:
             raise ValueError("--genome-size sizes the direct and dct genomes; a CPPN draws at any size")
         if self.upsample is not None and self.encoding != "direct":
             raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {self.encoding} encoding has none")
-        if self.emitters < 0 or (self.emitters and self.encoding == "cppn"):
-            raise ValueError("emitters must be 0 or more, and need genes in [0, 1] (direct, dct or cppn-weights)")
+        if self.emitters < 0:
+            raise ValueError(f"--emitters must be 0 or more, got {self.emitters}")
 
 
 def jobs_of(config: CampaignConfig, labels: list[str]) -> list[dict]:

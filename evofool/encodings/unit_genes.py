@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
 from ..algorithms.operators import cx_uniform, mut_polynomial_bounded
@@ -19,6 +21,12 @@ class UnitGenes:
 
     def mate(self, first: torch.Tensor, second: torch.Tensor, generator: torch.Generator):
         return cx_uniform(first, second, 0.5, generator)
+
+    def local_space(self, genome: torch.Tensor) -> tuple[torch.Tensor, Callable]:
+        """Where a strategy searches around ``genome``: its genes in logit space, and the map back
+        (sigmoid), so that any real vector is a valid genome (what MAP-Elites' emitters use)."""
+        start = torch.logit(genome.reshape(-1).clamp(1e-3, 1 - 1e-3))
+        return start, lambda vectors: torch.sigmoid(vectors).view(-1, *genome.shape)
 
     def center(self) -> torch.Tensor:
         """Genes of the strategies' starting point: 0.5 everywhere (a gray image, or zero weights)."""

@@ -16,6 +16,7 @@ IDENTITY = coordinate_map(1.0, 1)  # genomes saved before coordinate scales rend
 # 0.99 with each scale; median / worst generations 29.5 / 116 at 1, 17.5 / 91 at 2, 17.5 / 77 at 4,
 # 13.5 / 55 at 8, 15.5 / 141 with raw pixel indices
 DEFAULT_COORDINATE_SCALE = 8.0
+LOCAL_WEIGHT_UNIT = 2.0  # a strategy's step of 1 around a CPPN moves a weight by 2 (the range is [-10, 10])
 
 
 @dataclass
@@ -75,6 +76,21 @@ class CPPNEncoding:
 
     def to_dict(self, genome: torch.Tensor) -> dict:
         return dict(genome_to_dict(genome, self.layout, self.color_mode), coordinates=self.coordinates)
+
+    def local_space(self, genome: torch.Tensor):
+        """Where a strategy searches around ``genome``: the weights of its enabled connections (its graph
+        fixed), in units of ``LOCAL_WEIGHT_UNIT``, and the map back to packed genomes (weights clipped to
+        the mutation's range). NEAT mutations explore graphs; a strategy then tunes one graph's weights."""
+        positions = self.layout.views(genome[None])["enabled"][0].flatten().nonzero().squeeze(1)
+        weights = genome[: self.layout.slots**2]
+        limit = self.rates.weight_range
+
+        def decode(vectors: torch.Tensor) -> torch.Tensor:
+            rows = genome.expand(vectors.shape[0], -1).clone()
+            rows[:, positions] = (vectors * LOCAL_WEIGHT_UNIT).clamp(-limit, limit)
+            return rows
+
+        return weights[positions] / LOCAL_WEIGHT_UNIT, decode
 
 
 def render_genome(genome: dict, height: int, width: int | None = None, device=None) -> torch.Tensor:
