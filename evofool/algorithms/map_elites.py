@@ -95,8 +95,8 @@ def map_elites(
 
     ``emitters`` strategy emitters (``emitter_algorithm``, ``emitter_pop`` samples each, step size
     ``sigma``, ranking by ``emitter_objective``: "cell" or "improvement", see ``emitters.py``) search around
-    elites in the encoding's local space (genes in logit space; a CPPN's weights, its graph fixed). ``genome_size`` and ``upsample`` shape
-    the direct encoding's genome. ``checkpoint`` receives the state after every generation; passing it back
+    elites in the encoding's local space (genes in logit space; a CPPN's weights, its graph fixed).
+    ``genome_size`` and ``upsample`` shape the direct encoding's genome. ``checkpoint`` receives the state after every generation; passing it back
     as ``resume`` continues.
     """
     if pop_size < 2 or generations < 1:
