@@ -206,3 +206,29 @@ def test_parallel_workers_give_each_runtime_its_share_of_the_cores():
 
     shares = Parallel(n_jobs=2, backend="loky")(delayed(runtime_threads)() for _ in range(2))
     assert shares == [max(1, cpu_count() // 2)] * 2  # joblib's share, not all the cores
+
+
+def test_chunks_cover_the_batch_once_in_order_and_keep_small_images_together():
+    from evofool.classifiers.backends.runners import chunk_bounds
+
+    for batch, workers in [(32, 2), (13, 3), (1, 2), (256, 2), (7, 1)]:
+        for image_values, min_values in [(150528, 1 << 14), (784, 1 << 17)]:
+            chunks = chunk_bounds(batch, workers, image_values, min_values)
+            assert [start for start, _ in chunks] == [0] + [stop for _, stop in chunks[:-1]]
+            assert chunks[-1][1] == batch and all(stop > start for start, stop in chunks)
+            assert len(chunks) >= min(batch, workers)  # every worker gets work where there is enough
+    assert len(chunk_bounds(32, 2, 150528, 1 << 14)) == 8  # 4 images a chunk at 224 px
+    assert len(chunk_bounds(256, 2, 784, 1 << 17)) == 2  # LeNet: one worker's share a chunk
+
+
+@pytest.mark.parametrize("backend", OPTIMIZED)
+def test_workers_splitting_a_batch_score_each_image_as_one_worker_does(backend):
+    from evofool.classifiers.backends.export import onnx_file
+    from evofool.classifiers.backends.runners import RUNNERS
+
+    lenet = evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch")
+    path, _ = onnx_file(lenet)
+    images = torch.rand(13, 1, 28, 28, generator=torch.Generator().manual_seed(1))  # 3 chunks of 5, 5, 3
+    one, three = RUNNERS[backend](path, "fp32", 1), RUNNERS[backend](path, "fp32", 3)
+    assert (three(images) - one(images)).abs().max() <= 1e-5
+    assert (three(images) - lenet.torch_logits(images)).abs().max() <= 1e-3
