@@ -76,6 +76,7 @@ def cmd_evolve(args):
             seed=args.seed, target_confidence=args.confidence, genome_size=args.genome_size,
             device=args.device, init=init, on_generation=bar, algorithm=args.algorithm, budget=budget,
             sigma=args.sigma, upsample=args.upsample, coordinate_scale=args.coordinate_scale,
+            render_side=args.render_side,
             robust=args.robust, robust_samples=args.robust_samples,
         )
     save_result(result, args.out, force=args.force)
@@ -95,7 +96,7 @@ def cmd_render(args):
     if args.model:
         classifier = _load(args)
         _, height, width = classifier.input_size
-        image = quantize(render_genome(genome, height, width))
+        image = quantize(render_genome(genome, height, width, for_model=True))  # as the search scored it
         probs = classifier.probs(image[None], precise=True)[0]
         print(f"at {height} x {width}, {classifier.name} says:")
         _print_top5(classifier, probs)
@@ -269,7 +270,7 @@ def cmd_transfer(args):
 # campaign options that are the campaign's configuration, with their defaults for a new campaign
 # campaign options that are the campaign's configuration (their defaults are CampaignConfig's)
 CAMPAIGN_OPTIONS = ("encoding", "algorithm", "classes", "generations", "budget", "pop", "search", "emitters",
-                    "genome_size", "upsample", "seeds", "checkpoint_every", "compile", "labels", "backend",
+                    "genome_size", "upsample", "render_side", "seeds", "checkpoint_every", "compile", "labels", "backend",
                     "precision")
 
 

@@ -110,6 +110,7 @@ def evolve(
     patience: int | None = 100,
     upsample: str | None = None,
     coordinate_scale: float | str | None = None,
+    render_side: int | None = None,
     robust: str | None = None,
     robust_samples: int = 8,
 ) -> EvolutionResult:
@@ -123,7 +124,8 @@ def evolve(
     ``genome_size`` evolves S x S pixels (direct) or K x K frequencies (dct) rendered at the model's input,
     ``upsample`` ("nearest", "bilinear" or "tile") how pixels are enlarged; both default to
     ``DIRECT_DEFAULTS`` (the paper's grid: the input's side and "nearest"). ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a
-    number, or "raw" for the original code's pixel indices). ``sigma`` is a strategy's initial step size,
+    number, or "raw" for the original code's pixel indices); ``render_side`` the grid it is evaluated on
+    before upsampling to the input (None: the encoding's default, 112; 0: every input pixel). ``sigma`` is a strategy's initial step size,
     ``patience`` the generations without improvement after which it restarts around its best genome.
     ``robust`` (e.g. ``"crops"`` or ``"shift,scale,rotate"``; see :mod:`evofool.robust`) makes the fitness the
     mean confidence over transformed views of each image, ``robust_samples`` random views per image drawn
@@ -141,7 +143,7 @@ def evolve(
         algorithm = "ga" if encoding == "cppn" else DEFAULT_ALGORITHM
     strategy_run = algorithm != "ga"
     _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
-              genome_size, upsample)
+              genome_size, upsample, render_side)
     if robust is not None:
         check_robust(robust, robust_samples)
     if encoding == "direct":  # the default grid, no larger than a small model's input
@@ -155,6 +157,8 @@ def evolve(
     options = dict(upsample=upsample) if encoding == "direct" and upsample else {}
     if encoding in ("cppn", "cppn-weights") and coordinate_scale is not None:
         options["coordinate_scale"] = coordinate_scale
+    if encoding in ("cppn", "cppn-weights") and render_side is not None:
+        options["render_side"] = render_side
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, **options)
     _check_memory(pop_size, genome_encoding, classifier, robust_samples if robust else 1)
     if genome_encoding.mate is None:
@@ -256,7 +260,7 @@ def _check_memory(pop_size, encoding, classifier, views) -> None:
 
 
 def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
-              genome_size, upsample):
+              genome_size, upsample, render_side):
     """Refuse settings no search can run with, or that the encoding would ignore, before anything is built
     (one-line messages)."""
     if algorithm not in ALGORITHMS:
@@ -277,6 +281,8 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         raise ValueError(f"a seed genome (--init) is a CPPN; the {encoding} encoding has no use for it")
     if genome_size is not None and encoding.startswith("cppn"):
         raise ValueError("--genome-size sizes the direct and dct genomes; a CPPN draws at any size")
+    if render_side is not None and not encoding.startswith("cppn"):
+        raise ValueError(f"--render-side sets the grid a CPPN is drawn on; the {encoding} encoding has none")
     if upsample is not None and encoding != "direct":
         raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {encoding} encoding has none")
     if algorithm != "ga" and encoding == "cppn":

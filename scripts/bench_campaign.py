@@ -40,14 +40,17 @@ def bench_lenet(out, generations, pop):
 
 
 def bench_imagenet(minutes, pop, encoding="cppn", **options):
-    """MAP-Elites over all 1000 classes for ``minutes`` of wall clock: run in chunks of 20 generations,
-    each resuming the last (exactly, from its checkpoint), until the time is spent."""
+    """MAP-Elites over all 1000 classes for ``minutes`` of wall clock: run in chunks, each resuming the last
+    (exactly, from its checkpoint), until the time is spent. A chunk ends by rendering all 1000 elites
+    (seconds), so after a first chunk of 20 generations each is sized from the rate measured so far to the
+    time left (at most 1,000 generations), not a fixed 20 (which spent 29% of the clock on chunk ends)."""
     classifier = evofool.load_classifier("efficientnet_lite0")
     map_elites(classifier, encoding, pop_size=pop, generations=1, seed=0, **options)  # warm-up: first calls are slow
     rows, state = [], None
     started = time.perf_counter()
-    while time.perf_counter() - started < minutes * 60:
-        generations = (state["gen"] if state else 0) + 20
+    while (left := minutes * 60 - (time.perf_counter() - started)) > 0:
+        rate = state["gen"] / (time.perf_counter() - started) if state else None  # generations a second
+        generations = (state["gen"] if state else 0) + (20 if rate is None else max(1, min(1000, int(left * rate))))
         saved = {}
         result = map_elites(classifier, encoding, pop_size=pop, generations=generations, seed=0, resume=state,
                             on_generation=rows.append, checkpoint=saved.update, **options)
@@ -56,7 +59,8 @@ def bench_imagenet(minutes, pop, encoding="cppn", **options):
     curve = [dict(evals=r["evals"], median=round(r["median"], 5), at_0_99=r["at_0_99"], seconds=round(r["seconds"], 1))
              for r in rows[::every] + [rows[-1]]]
     return dict(device=str(classifier.device), backend=classifier.backend, encoding=encoding, options=options, pop=pop,
-                minutes=minutes, generations=state["gen"], evaluations=result.evaluations,
+                minutes=minutes, wall_seconds=round(time.perf_counter() - started, 1), generations=state["gen"],
+                evaluations=result.evaluations,
                 seconds=round(result.seconds, 1), final=curve[-1], curve=curve,
                 paper=dict(median=0.8811, evaluations="2 million (pop 400 x 5000 generations)"))
 

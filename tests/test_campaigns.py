@@ -343,3 +343,22 @@ def test_a_genome_size_the_model_cannot_take_is_refused_before_the_campaign_star
                  "--generations", "1", "--out", str(out)]) == 2
     assert "--genome-size must be in 1..28" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_cppn_campaign_stores_its_render_grid_and_older_ones_resume_drawing_every_pixel(tmp_path):
+    from evofool.campaigns import load_campaign
+    from evofool.encodings.cppn.render import DEFAULT_RENDER_SIDE
+
+    cppn = start_campaign(CampaignConfig(model="perceptron_digits", generations=2, pop=8), tmp_path / "cppn")
+    direct = start_campaign(CampaignConfig(model="perceptron_digits", encoding="direct", generations=2, pop=8),
+                            tmp_path / "direct")
+    assert json.loads((cppn / "campaign.json").read_text())["render_side"] == DEFAULT_RENDER_SIDE
+    assert json.loads((direct / "campaign.json").read_text())["render_side"] is None
+    stored = json.loads((cppn / "campaign.json").read_text())
+    del stored["render_side"]  # as written before render grids existed
+    (cppn / "campaign.json").write_text(json.dumps(stored))
+    assert load_campaign(cppn).render_side == 0 and load_campaign(direct).render_side is None
+    stored["render_side"] = -5
+    (cppn / "campaign.json").write_text(json.dumps(stored))
+    with pytest.raises(CorruptFileError, match="render side"):
+        load_campaign(cppn)

@@ -157,3 +157,28 @@ def test_genome_with_bad_coordinates_is_refused(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(GenomeError, match="coordinates"):
         load_genome_dict(path)
+
+
+def test_a_coarser_render_grid_is_upsampled_to_the_input_and_saved_with_the_genome(tmp_path):
+    from evofool.encodings.cppn import render_genome
+
+    full = make_encoding("cppn", (3, 64, 64), render_side=None)
+    coarse = make_encoding("cppn", (3, 64, 64), render_side=32)
+    generator = torch.Generator().manual_seed(5)
+    genomes = full.mutate(full.random(6, generator, "cpu"), generator)[0]  # a hidden node or two: smooth
+    sharp, smooth = full.render(genomes), coarse.render(genomes)
+    assert smooth.shape == sharp.shape == (6, 3, 64, 64) and 0 <= smooth.min() and smooth.max() <= 1
+    assert 0 < (smooth - sharp).abs().mean() < 0.02  # the same picture, sampled coarser
+    # the corners are sampled at both sizes: the upsampled grid keeps them exactly
+    assert torch.allclose(smooth[..., [0, -1], :][..., [0, -1]], sharp[..., [0, -1], :][..., [0, -1]], atol=1e-5)
+    # best.json remembers the grid, so `evofool render --model` scores what the search scored
+    saved = json.loads(json.dumps(coarse.to_dict(genomes[2])))
+    assert saved["render_side"] == 32
+    assert torch.allclose(render_genome(saved, 64, for_model=True), smooth[2], atol=1e-5)
+    assert torch.allclose(render_genome(saved, 64), sharp[2], atol=1e-5)  # a plain render is every pixel
+    with pytest.raises(ValueError, match="render side"):
+        make_encoding("cppn", (3, 64, 64), render_side=1)
+    saved["render_side"] = "big"
+    (tmp_path / "g.json").write_text(json.dumps(saved))
+    with pytest.raises(GenomeError, match="render_side"):
+        load_genome_dict(tmp_path / "g.json")

@@ -79,6 +79,7 @@ def map_elites(
     emitter_objective: str = "cell",
     sigma: float = 0.5,
     upsample: str | None = None,
+    render_side: int | None = None,
 ) -> MapElitesResult:
     """Fill an archive with a cell per class (all classes by default) for ``generations`` generations or
     ``budget`` evaluations (checked before a generation, so at most one batch more).
@@ -96,7 +97,8 @@ def map_elites(
     ``emitters`` strategy emitters (``emitter_algorithm``, ``emitter_pop`` samples each, step size
     ``sigma``, ranking by ``emitter_objective``: "cell" or "improvement", see ``emitters.py``) search around
     elites in the encoding's local space (genes in logit space; a CPPN's weights, its graph fixed).
-    ``genome_size`` and ``upsample`` shape the direct encoding's genome. ``checkpoint`` receives the state after every generation; passing it back
+    ``genome_size`` and ``upsample`` shape the direct encoding's genome, ``render_side`` the grid a CPPN is
+    drawn on (None: the encoding's default). ``checkpoint`` receives the state after every generation; passing it back
     as ``resume`` continues.
     """
     if pop_size < 2 or generations < 1:
@@ -106,6 +108,8 @@ def map_elites(
     indices = [classifier.class_index(c) for c in classes] if classes else list(range(classifier.num_classes))
     device = classifier.device
     options = dict(upsample=upsample) if upsample and encoding == "direct" else {}
+    if render_side is not None and encoding.startswith("cppn"):
+        options["render_side"] = render_side
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, **options)
     generator = torch.Generator(device=device).manual_seed(seed)
     target = torch.tensor(indices, device=device)

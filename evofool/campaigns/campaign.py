@@ -24,6 +24,7 @@ import torch
 from ..classifiers import BACKENDS, PRECISIONS, load_classifier
 from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
+from ..encodings.cppn.render import DEFAULT_RENDER_SIDE, check_render_side
 from ..images import save_png
 from ..results import check_writable, save_result, write_logbook
 from .checkpoint import (CorruptFileError, StopRequested, capture_rng, load_checkpoint, read_json, restore_rng,
@@ -51,6 +52,7 @@ class CampaignConfig:
     emitters: int = 0  # map-elites: strategy emitters beside the uniform parent draw
     genome_size: int | None = None
     upsample: str | None = None
+    render_side: int | None = None  # cppn: the grid it is drawn on (a new campaign stores the default it used)
     jobs: int = 1  # how it was run, so that a resume runs it the same way
     executor: str = "loky"
     labels: str | None = None  # labels file of a model file
@@ -81,6 +83,9 @@ class CampaignConfig:
             raise ValueError("--genome-size sizes the direct and dct genomes; a CPPN draws at any size")
         if self.upsample is not None and self.encoding != "direct":
             raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {self.encoding} encoding has none")
+        if self.render_side is not None and not self.encoding.startswith("cppn"):
+            raise ValueError(f"--render-side sets the grid a CPPN is drawn on; the {self.encoding} encoding has none")
+        check_render_side(self.render_side)
         if self.emitters < 0:
             raise ValueError(f"--emitters must be 0 or more, got {self.emitters}")
 
@@ -162,15 +167,17 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
         result = evolve(classifier, job["target"], encoding=config.encoding, pop_size=config.pop,
                         generations=config.generations, seed=job["seed"], target_confidence=config.target_confidence,
                         checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
-                        algorithm=config.search, genome_size=config.genome_size, upsample=config.upsample)
+                        algorithm=config.search, genome_size=config.genome_size, upsample=config.upsample,
+                        render_side=config.render_side)
         save_result(result, job_dir, force=True)
         return
     from ..algorithms.map_elites import map_elites
 
     classes = None if config.classes == "all" else config.classes
     result = map_elites(classifier, config.encoding, classes, config.pop, config.generations, job["seed"],
-                        genome_size=config.genome_size, upsample=config.upsample, checkpoint=checkpoint, resume=resume,
-                        on_generation=on_generation, budget=config.budget, emitters=config.emitters)
+                        genome_size=config.genome_size, upsample=config.upsample, render_side=config.render_side,
+                        checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
+                        emitters=config.emitters)
     cells = []
     for k, index in enumerate(result.archive.classes):
         save_png(result.images[k], job_dir / f"{index:04d}.png")
@@ -277,6 +284,8 @@ def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False)
     labels = campaign_labels(config)
     resolve_classes(config, labels)  # unknown class names fail here, before anything is written
     settle_backend(config)
+    if config.encoding.startswith("cppn") and config.render_side is None:
+        config.render_side = DEFAULT_RENDER_SIDE  # stored, so that a later default cannot change a resume
     _check_encoding(config)
     if force and (out / "campaign.json").exists():  # an earlier campaign of evofool's: replace what it wrote
         holder = lock_holder(out / "campaign.lock")
@@ -313,6 +322,8 @@ def _check_encoding(config: CampaignConfig) -> None:
 
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
     options = dict(upsample=config.upsample) if config.upsample else {}
+    if config.render_side is not None:
+        options["render_side"] = config.render_side
     make_encoding(config.encoding, input_size, config.genome_size, **options)
 
 
@@ -325,6 +336,8 @@ def load_campaign(out: str | Path) -> CampaignConfig:
     data = read_json(path)
     if isinstance(data, dict) and data.get("backend") in EXECUTORS and "executor" not in data:
         data["executor"] = data.pop("backend")  # written before scoring backends: "backend" named the executor
+    if isinstance(data, dict) and str(data.get("encoding", "cppn")).startswith("cppn") and "render_side" not in data:
+        data["render_side"] = 0  # written before render grids: every input pixel was drawn
     known = {f.name for f in fields(CampaignConfig)}
     if not isinstance(data, dict) or "model" not in data or set(data) - known:
         extra = ", ".join(sorted(set(data) - known)) if isinstance(data, dict) else ""

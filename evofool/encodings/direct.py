@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import torch
@@ -10,6 +9,7 @@ import torch.nn.functional as F
 
 from ..algorithms.operators import cx_simulated_binary_bounded, cx_uniform
 from .unit_genes import UnitGenes
+from .upsample import bilinear
 
 UPSAMPLING = ("nearest", "bilinear", "tile")
 
@@ -73,20 +73,10 @@ class DirectEncoding(UnitGenes):
             return genomes.repeat(1, 1, rows, cols)[..., :height, :width]
         if self.upsample == "nearest":
             return F.interpolate(genomes, size=tuple(self.image_size), mode="nearest")
-        # bilinear interpolation is linear and separable: two small matrix products do it 3x faster than
-        # F.interpolate (1.0 against 3.1 ms for 32 x 3 x 16 x 16 -> 224 x 224 on 2 cores), equal to 1e-7
-        rows = _bilinear_weights(genomes.shape[-2], height, genomes.device, genomes.dtype)
-        cols = _bilinear_weights(genomes.shape[-1], width, genomes.device, genomes.dtype)
-        return rows @ genomes @ cols.T
+        return bilinear(genomes, (height, width))
 
     def mate(self, first: torch.Tensor, second: torch.Tensor, generator: torch.Generator):
         if self.crossover == "uniform":
             return cx_uniform(first, second, 0.5, generator)
         return cx_simulated_binary_bounded(first, second, self.crossover_eta, 0.0, 1.0, generator)
 
-
-@functools.lru_cache(maxsize=16)
-def _bilinear_weights(size: int, output: int, device, dtype) -> torch.Tensor:
-    """output x size matrix M with M @ v = bilinear upsampling of v (align_corners=False, as F.interpolate)."""
-    identity = torch.eye(size, device=device, dtype=dtype)[None, None]
-    return F.interpolate(identity, size=(output, size), mode="bilinear", align_corners=False)[0, 0]

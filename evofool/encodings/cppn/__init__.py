@@ -9,7 +9,8 @@ import torch
 from .genome import CPPNLayout
 from .io import GenomeError, dict_to_genome, genome_to_dict, load_genome_dict
 from .mutations import CPPNMutationRates, mutate_cppn
-from .render import COLOR_MODES, coordinate_map, render_population
+from .render import (COLOR_MODES, DEFAULT_RENDER_SIDE, check_render_side, coordinate_map, render_for_model,
+                     render_population)
 
 IDENTITY = coordinate_map(1.0, 1)  # genomes saved before coordinate scales rendered on [-1, 1]
 # chosen by measurement on the shipped LeNet (README): GA, population 128, 10 classes x 2 seeds, all reach
@@ -21,7 +22,8 @@ LOCAL_WEIGHT_UNIT = 2.0  # a strategy's step of 1 around a CPPN moves a weight b
 
 @dataclass
 class CPPNEncoding:
-    """Packed CPPN genomes (see ``genome.py``) rendered at the model's input size.
+    """Packed CPPN genomes (see ``genome.py``) rendered at the model's input size: evaluated on a grid
+    whose longest side is ``render_side`` (None: the input's) and upsampled bilinearly where that is smaller.
 
     New genomes have no hidden nodes, as in the paper, unless ``init`` (a genome dict) seeds them:
     then the first genome is ``init`` itself and the others are mutants of it. There is no crossover:
@@ -36,6 +38,7 @@ class CPPNEncoding:
     rates: CPPNMutationRates = field(default_factory=CPPNMutationRates)
     init: dict | None = None
     coordinate_scale: float | str = DEFAULT_COORDINATE_SCALE
+    render_side: int | None = DEFAULT_RENDER_SIDE
 
     name = "cppn"
     mate = None
@@ -44,6 +47,7 @@ class CPPNEncoding:
         if self.color_mode not in COLOR_MODES:
             raise ValueError(f"unknown colour mode {self.color_mode!r}; choose one of {', '.join(COLOR_MODES)}")
         self.coordinates = coordinate_map(self.coordinate_scale, max(self.image_size))
+        check_render_side(self.render_side)
         if self.init is not None:
             self.color_mode = self.init.get("color_mode", self.color_mode)
             self.coordinates = self.init.get("coordinates", IDENTITY)
@@ -57,7 +61,7 @@ class CPPNEncoding:
 
     def params(self) -> dict:
         return dict(max_hidden=self.max_hidden, color_mode=self.color_mode, rates=vars(self.rates),
-                    init=self.init is not None, coordinates=self.coordinates)
+                    init=self.init is not None, coordinates=self.coordinates, render_side=self.render_side)
 
     def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
         if self.init is None:
@@ -68,14 +72,18 @@ class CPPNEncoding:
         return population
 
     def render(self, genomes: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
-        height, width = size or self.image_size
-        return render_population(genomes, self.layout, height, width, self.color_mode, coordinates=self.coordinates)
+        """The model's images, or with ``size`` the networks drawn at that size (every pixel evaluated)."""
+        if size is not None:
+            return render_population(genomes, self.layout, *size, self.color_mode, coordinates=self.coordinates)
+        return render_for_model(genomes, self.layout, self.image_size, self.color_mode, self.coordinates,
+                                self.render_side)
 
     def mutate(self, genomes: torch.Tensor, generator: torch.Generator):
         return mutate_cppn(genomes, self.layout, self.rates, generator)
 
     def to_dict(self, genome: torch.Tensor) -> dict:
-        return dict(genome_to_dict(genome, self.layout, self.color_mode), coordinates=self.coordinates)
+        return dict(genome_to_dict(genome, self.layout, self.color_mode), coordinates=self.coordinates,
+                    render_side=self.render_side)
 
     def local_space(self, genome: torch.Tensor):
         """Where a strategy searches around ``genome``: the weights of its enabled connections (its graph
@@ -93,12 +101,17 @@ class CPPNEncoding:
         return weights[positions] / LOCAL_WEIGHT_UNIT, decode
 
 
-def render_genome(genome: dict, height: int, width: int | None = None, device=None) -> torch.Tensor:
-    """Draw one genome dict (as saved in best.json) at any resolution: C x H x W in [0, 1]."""
+def render_genome(genome: dict, height: int, width: int | None = None, device=None,
+                  for_model: bool = False) -> torch.Tensor:
+    """Draw one genome dict (as saved in best.json) at any resolution: C x H x W in [0, 1]. ``for_model``
+    draws it as the model saw it during the search (on the genome's ``render_side`` grid, upsampled)."""
     layout = CPPNLayout(max(1, len(genome["nodes"])), len(genome["outputs"]))
     row = dict_to_genome(genome, layout).to(device or "cpu")
-    return render_population(row[None], layout, height, width or height, genome.get("color_mode", "rgb"),
-                             coordinates=genome.get("coordinates", IDENTITY))[0]
+    color_mode, coordinates = genome.get("color_mode", "rgb"), genome.get("coordinates", IDENTITY)
+    if for_model:
+        return render_for_model(row[None], layout, (height, width or height), color_mode, coordinates,
+                                genome.get("render_side"))[0]
+    return render_population(row[None], layout, height, width or height, color_mode, coordinates=coordinates)[0]
 
 
 __all__ = ["render_genome", "CPPNEncoding", "CPPNLayout", "CPPNMutationRates", "GenomeError", "dict_to_genome", "genome_to_dict",

@@ -100,6 +100,9 @@ def validate(data) -> None:
             isinstance(coordinates, dict) and set(coordinates) == {"scale", "offset", "d_scale"}
             and all(isinstance(v, (int, float)) and math.isfinite(v) and abs(v) <= 1e4 for v in coordinates.values())):
         raise GenomeError("'coordinates' must hold finite numbers 'scale', 'offset' and 'd_scale' (at most 1e4)")
+    side = data.get("render_side")
+    if side is not None and (isinstance(side, bool) or not isinstance(side, int) or not 2 <= side <= 8192):
+        raise GenomeError(f"'render_side' must be a whole number of pixels in 2..8192, not {side!r:.40}")
     if not all(isinstance(data[key], list) for key in ("nodes", "connections", "outputs")):
         raise GenomeError("'nodes', 'connections' and 'outputs' must be lists")
     if len(data["outputs"]) not in (1, 3) or not all(isinstance(o, str) for o in data["outputs"]):

@@ -16,7 +16,7 @@ import torch
 from ..unit_genes import UnitGenes
 from .genome import INPUTS, CPPNLayout
 from .io import dict_to_genome, genome_to_dict, output_names
-from .render import coordinate_map, render_population
+from .render import DEFAULT_RENDER_SIDE, check_render_side, coordinate_map, render_for_model
 
 LAYER_ACTIVATIONS = ("sine", "gaussian", "tanh", "sigmoid", "cosine", "abs", "linear")
 
@@ -47,6 +47,7 @@ class CPPNWeightsEncoding(UnitGenes):
     coordinate_scale: float | str = 1.0
     mutation_eta: float = 15.0
     mutation_indpb: float = 0.1
+    render_side: int | None = DEFAULT_RENDER_SIDE
 
     name = "cppn-weights"
 
@@ -54,6 +55,7 @@ class CPPNWeightsEncoding(UnitGenes):
         graph = self.init or layered_genome(self.channels)
         self.color_mode = graph.get("color_mode", "rgb")
         self.coordinates = graph.get("coordinates") or coordinate_map(self.coordinate_scale, max(self.image_size))
+        check_render_side(self.render_side)
         self.layout = CPPNLayout(max(1, len(graph["nodes"])), len(graph["outputs"]))
         if self.layout.outputs != self.channels:
             raise ValueError(f"the genome draws {self.layout.outputs} channels; the model takes {self.channels}")
@@ -69,7 +71,7 @@ class CPPNWeightsEncoding(UnitGenes):
 
     def params(self) -> dict:
         return dict(genes=len(self.positions), weight_range=self.weight_range, coordinates=self.coordinates,
-                    hidden=self.layout.max_hidden)
+                    hidden=self.layout.max_hidden, render_side=self.render_side)
 
     def weights(self, genomes: torch.Tensor) -> torch.Tensor:
         return (2 * genomes - 1) * self.weight_range
@@ -86,13 +88,13 @@ class CPPNWeightsEncoding(UnitGenes):
         return (self.center().to(device) + noise).clamp(0, 1)
 
     def render(self, genomes: torch.Tensor) -> torch.Tensor:
-        height, width = self.image_size
-        return render_population(self.packed(genomes), self.layout, height, width, self.color_mode,
-                                 coordinates=self.coordinates)
+        return render_for_model(self.packed(genomes), self.layout, self.image_size, self.color_mode,
+                                self.coordinates, self.render_side)
 
     def to_dict(self, genome: torch.Tensor) -> dict:
         row = self.packed(genome[None])[0]
-        return dict(genome_to_dict(row, self.layout, self.color_mode), coordinates=self.coordinates)
+        return dict(genome_to_dict(row, self.layout, self.color_mode), coordinates=self.coordinates,
+                    render_side=self.render_side)
 
     def center(self) -> torch.Tensor:
         """The base graph's own weights (zero for the default network, a seed genome's for ``init``)."""
