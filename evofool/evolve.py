@@ -154,12 +154,8 @@ def evolve(
         sigma = STRATEGY_SIGMA if sigma is None else sigma
     device = torch.device(device) if device is not None else classifier.device
     target_index = classifier.class_index(target)
-    options = dict(upsample=upsample) if encoding == "direct" and upsample else {}
-    if encoding in ("cppn", "cppn-weights") and coordinate_scale is not None:
-        options["coordinate_scale"] = coordinate_scale
-    if encoding in ("cppn", "cppn-weights") and render_side is not None:
-        options["render_side"] = render_side
-    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, **options)
+    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, upsample=upsample,
+                                    coordinate_scale=coordinate_scale, render_side=render_side)
     _check_memory(pop_size, genome_encoding, classifier, robust_samples if robust else 1)
     if genome_encoding.mate is None:
         cxpb = 0.0

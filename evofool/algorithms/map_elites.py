@@ -107,10 +107,8 @@ def map_elites(
         raise ValueError(f"the budget ({budget} evaluations) must cover at least one population ({pop_size})")
     indices = [classifier.class_index(c) for c in classes] if classes else list(range(classifier.num_classes))
     device = classifier.device
-    options = dict(upsample=upsample) if upsample and encoding == "direct" else {}
-    if render_side is not None and encoding.startswith("cppn"):
-        options["render_side"] = render_side
-    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, **options)
+    genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, upsample=upsample,
+                                    render_side=render_side)
     generator = torch.Generator(device=device).manual_seed(seed)
     target = torch.tensor(indices, device=device)
     emitter_set = (StrategyEmitters(emitters, emitter_pop, genome_encoding, emitter_algorithm, sigma, generator,

@@ -321,10 +321,8 @@ def _check_encoding(config: CampaignConfig) -> None:
     from ..encodings import make_encoding
 
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
-    options = dict(upsample=config.upsample) if config.upsample else {}
-    if config.render_side is not None:
-        options["render_side"] = config.render_side
-    make_encoding(config.encoding, input_size, config.genome_size, **options)
+    make_encoding(config.encoding, input_size, config.genome_size, upsample=config.upsample,
+                  render_side=config.render_side)
 
 
 def load_campaign(out: str | Path) -> CampaignConfig:

@@ -7,6 +7,9 @@ from .dct import DCTEncoding
 from .direct import DirectEncoding
 
 ENCODINGS = ("direct", "dct", "cppn", "cppn-weights")
+# settings only some encodings have: callers pass them all, each reaches the encodings it names
+SHARED_SETTINGS = {"upsample": ("direct",), "coordinate_scale": ("cppn", "cppn-weights"),
+                   "render_side": ("cppn", "cppn-weights")}
 
 
 def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int | None = None,
@@ -16,8 +19,11 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
     ``genome_size`` applies to the direct encoding (S x S pixels) and the frequency encoding (K x K
     frequencies), ``init`` (a CPPN genome dict) to the CPPN encodings (for cppn-weights: the fixed graph whose
     weights are evolved); ``options`` are the encoding's own
-    fields (``upsample`` for direct, ``coordinate_scale`` for CPPN, ...).
+    fields (``upsample`` for direct, ``coordinate_scale`` for CPPN, ...); of ``SHARED_SETTINGS``, those set to
+    None or meant for other encodings are left out (the encoding's default holds).
     """
+    options = {key: value for key, value in options.items()
+               if key not in SHARED_SETTINGS or (value is not None and name in SHARED_SETTINGS[key])}
     channels, height, width = input_size
     if name == "direct":
         return DirectEncoding(channels, (height, width), genome_size, **options)
