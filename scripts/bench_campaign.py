@@ -1,12 +1,13 @@
 """MAP-Elites campaigns: LeNet with every class at 0.99 in one run, and EfficientNet-Lite0 over all 1000
 classes within a CPU time budget (median elite confidence and elites at 0.99 against evaluations).
 
-    python scripts/bench_campaign.py [--parts lenet imagenet emitters] [--imagenet-minutes 30]
+    python scripts/bench_campaign.py [--parts lenet imagenet emitters] [--imagenet-minutes 30] [--precision bf16]
 
 `imagenet` is the paper's MAP-Elites (uniform parents, CPPN GA), run for ``--imagenet-minutes`` of wall clock;
 `emitters` adds strategy emitters (``--emitters``, 16 samples each) beside the uniform parents, on the direct
 encoding's 16 x 16 bilinear genome or on CPPNs (``--emitter-encoding cppn``: a strategy tunes an elite's
-weights).
+weights). ``--precision bf16`` scores in bf16 (the archive still holds fp32 confidences, see
+``algorithms/confirm.py``) and reports under a ``_bf16`` key.
 
 The LeNet run is a real campaign directory (results/sample-gallery: manifest, elites, contact sheet,
 index.html), made with the same code path as `evofool campaign`.
@@ -39,12 +40,12 @@ def bench_lenet(out, generations, pop):
                 elites={e["label"]: round(e["confidence"], 6) for e in manifest["elites"]})
 
 
-def bench_imagenet(minutes, pop, encoding="cppn", **options):
+def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", **options):
     """MAP-Elites over all 1000 classes for ``minutes`` of wall clock: run in chunks, each resuming the last
     (exactly, from its checkpoint), until the time is spent. A chunk ends by rendering all 1000 elites
     (seconds), so after a first chunk of 20 generations each is sized from the rate measured so far to the
     time left (at most 1,000 generations), not a fixed 20 (which spent 29% of the clock on chunk ends)."""
-    classifier = evofool.load_classifier("efficientnet_lite0")
+    classifier = evofool.load_classifier("efficientnet_lite0", precision=precision)
     map_elites(classifier, encoding, pop_size=pop, generations=1, seed=0, **options)  # warm-up: first calls are slow
     rows, state = [], None
     started = time.perf_counter()
@@ -58,7 +59,8 @@ def bench_imagenet(minutes, pop, encoding="cppn", **options):
     every = max(1, len(rows) // 60)
     curve = [dict(evals=r["evals"], median=round(r["median"], 5), at_0_99=r["at_0_99"], seconds=round(r["seconds"], 1))
              for r in rows[::every] + [rows[-1]]]
-    return dict(device=str(classifier.device), backend=classifier.backend, encoding=encoding, options=options, pop=pop,
+    return dict(device=str(classifier.device), backend=classifier.backend, precision=precision, encoding=encoding,
+                options=options, pop=pop,
                 minutes=minutes, wall_seconds=round(time.perf_counter() - started, 1), generations=state["gen"],
                 evaluations=result.evaluations,
                 seconds=round(result.seconds, 1), final=curve[-1], curve=curve,
@@ -72,18 +74,21 @@ def main():
     parser.add_argument("--emitters", type=int, default=4)
     parser.add_argument("--emitter-objective", default="cell", choices=("cell", "improvement"))
     parser.add_argument("--emitter-encoding", default="direct", choices=("direct", "cppn"))
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     parser.add_argument("--out", default="results/bench_campaign.json")
     args = parser.parse_args()
     report = json.load(open(args.out)) if os.path.exists(args.out) else {}
     if "lenet" in args.parts:
         report["lenet_fmnist"] = bench_lenet("results/sample-gallery", generations=300, pop=64)
     if "imagenet" in args.parts:
-        report["efficientnet_lite0"] = bench_imagenet(args.imagenet_minutes, pop=64)
+        key = "efficientnet_lite0" + ("" if args.precision == "fp32" else "_" + args.precision)
+        report[key] = bench_imagenet(args.imagenet_minutes, pop=64, precision=args.precision)
     if "emitters" in args.parts:
-        key = ("efficientnet_lite0_emitters" + ("" if args.emitter_encoding == "direct" else "_cppn")
+        key = ("efficientnet_lite0_emitters" + ("" if args.precision == "fp32" else "_" + args.precision) + ("" if args.emitter_encoding == "direct" else "_cppn")
                + ("" if args.emitter_objective == "cell" else "_improvement"))
         grid = dict(genome_size=16, upsample="bilinear") if args.emitter_encoding == "direct" else {}
         report[key] = bench_imagenet(args.imagenet_minutes, pop=32 if grid else 64, encoding=args.emitter_encoding,
+                                     precision=args.precision,
                                      emitters=args.emitters, emitter_pop=16, emitter_objective=args.emitter_objective,
                                      **grid)
     write_json(args.out, report)
