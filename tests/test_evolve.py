@@ -184,3 +184,19 @@ def test_bilinear_rendering_matches_torch_interpolate():
     encoding = DirectEncoding(3, (30, 20), 9, upsample="bilinear")
     expected = F.interpolate(genomes, size=(30, 20), mode="bilinear", align_corners=False)
     assert torch.allclose(encoding.render(genomes), expected, atol=1e-6)
+
+
+def test_images_are_rounded_in_cache_sized_blocks_exactly_as_whole_and_genomes_stay_untouched():
+    from evofool.encodings import saved_images
+    from evofool.images import QUANTIZE_BLOCK, quantize, quantize_
+
+    images = torch.rand(3 * QUANTIZE_BLOCK // 100 + 7, 10, 10, generator=torch.Generator().manual_seed(0)) * 1.2 - 0.1
+    whole = images.clamp(0, 1).mul(255).round().div(255)
+    assert images.numel() > QUANTIZE_BLOCK and torch.equal(quantize(images), whole)
+    assert not torch.equal(images, whole)  # quantize leaves its input alone; quantize_ rounds it in place
+    assert torch.equal(quantize_(images), whole) and torch.equal(images, whole)
+    # a full-resolution direct genome renders as itself: saving it must not round the genome
+    encoding = make_encoding("direct", (1, 28, 28))
+    genomes = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    kept = genomes.clone()
+    assert torch.equal(saved_images(encoding, genomes), quantize(kept)) and torch.equal(genomes, kept)

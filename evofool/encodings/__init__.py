@@ -1,6 +1,6 @@
 """Encodings turn genomes into images; each also knows how to vary its genomes."""
 
-from ..images import quantize
+from ..images import quantize, quantize_
 from .cppn import CPPNEncoding
 from .cppn.weights import CPPNWeightsEncoding
 from .dct import DCTEncoding
@@ -38,4 +38,6 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
 
 def saved_images(encoding, genomes):
     """The genomes' images exactly as a PNG stores them (8 bits): what fitness is computed on and what is saved."""
-    return quantize(encoding.render(genomes))
+    images = encoding.render(genomes)
+    fresh = images.untyped_storage().data_ptr() != genomes.untyped_storage().data_ptr()
+    return quantize_(images) if fresh and images.is_contiguous() else quantize(images)
