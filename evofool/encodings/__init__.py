@@ -39,5 +39,5 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
 def saved_images(encoding, genomes):
     """The genomes' images exactly as a PNG stores them (8 bits): what fitness is computed on and what is saved."""
     images = encoding.render(genomes)
-    fresh = images.untyped_storage().data_ptr() != genomes.untyped_storage().data_ptr()
-    return quantize_(images) if fresh and images.is_contiguous() else quantize(images)
+    aliased = images.untyped_storage().data_ptr() == genomes.untyped_storage().data_ptr()  # a genome as its image
+    return quantize(images) if aliased else quantize_(images)
