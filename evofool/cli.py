@@ -7,6 +7,7 @@ import os
 import sys
 
 from . import classifiers, commands
+from .algorithms.map_elites import PARENT_DRAWS
 from .campaigns.checkpoint import CorruptFileError
 from .commands import COMPILE_PAUSE, MIN_SIZE, MAX_SIZE
 from .dreams import UnknownLayerError
@@ -213,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search", choices=ALGORITHMS, help="per-class: evolve's algorithm (default as in evolve)")
     p.add_argument("--emitters", type=int,
                    help="map-elites: strategy emitters, each improving one cell at a time (a CPPN's weights, or the genes)")
+    p.add_argument("--parents", choices=PARENT_DRAWS,
+                   help="map-elites: draw parents weighted to weak cells (unsolved, the default) or uniformly (the paper)")
     p.add_argument("--genome-size", type=int, help="direct: S x S pixels; dct: K x K frequencies")
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged")
     p.add_argument("--render-side", type=int, metavar="N",

@@ -267,9 +267,8 @@ def cmd_transfer(args):
     print(table)
 
 
-# campaign options that are the campaign's configuration, with their defaults for a new campaign
 # campaign options that are the campaign's configuration (their defaults are CampaignConfig's)
-CAMPAIGN_OPTIONS = ("encoding", "algorithm", "classes", "generations", "budget", "pop", "search", "emitters",
+CAMPAIGN_OPTIONS = ("encoding", "algorithm", "classes", "generations", "budget", "pop", "search", "emitters", "parents",
                     "genome_size", "upsample", "render_side", "seeds", "checkpoint_every", "compile", "labels", "backend",
                     "precision")
 

@@ -12,6 +12,7 @@ Writes the JSON and a plot of the median confidence against evaluations (log x).
 
 import argparse
 import json
+import random
 import statistics
 from pathlib import Path
 
@@ -24,6 +25,9 @@ CLASSES = ["goldfish", "king penguin", "starfish", "school bus", "pizza", "volca
 SEARCHES = ["snes:direct:16:bilinear", "sep-cma:direct:16:bilinear", "snes:dct:8:-", "ga:direct:-:nearest",
             "ga:cppn:-:-", "gradient"]
 CHECKPOINTS = (1000, 3000, 5000, 10000)
+# every class some default was chosen or checked on: a random draw of classes (--random-classes) leaves them out
+USED = set(CLASSES) | {"tabby", "banana", "castle", "ambulance", "window screen", "jigsaw puzzle", "jellyfish",
+                       "strawberry", "fire engine", "golden retriever", "mushroom", "accordion"}
 
 
 def run_search(classifier, search: str, target: str, seed: int, budget: int, pop: int) -> dict:
@@ -106,6 +110,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="efficientnet_lite0")
     parser.add_argument("--classes", nargs="+", default=CLASSES)
+    parser.add_argument("--random-classes", type=int, metavar="N",
+                        help="instead of --classes, N classes drawn at random from those no default was chosen on")
+    parser.add_argument("--class-seed", type=int, default=0, help="the seed of that draw")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--searches", nargs="+", default=SEARCHES,
                         help="algorithm:encoding:genome size:upsampling, or gradient")
@@ -118,7 +125,11 @@ def main():
     previous = json.loads(out.read_text())["runs"] if out.exists() else []
     done = {(r["search"], r["target"], r["seed"]) for r in previous}
     classifier = evofool.load_classifier(args.model, device="cpu")
-    classes = [classifier.labels[classifier.class_index(c)] for c in args.classes]
+    if args.random_classes:
+        unused = [label for label in classifier.labels if label not in USED]
+        classes = random.Random(args.class_seed).sample(unused, args.random_classes)
+    else:
+        classes = [classifier.labels[classifier.class_index(c)] for c in args.classes]
     report = dict(model=args.model, budget=args.budget, pop=args.pop, classes=classes, seeds=args.seeds,
                   searches=args.searches, runs=previous)
     for search in args.searches:

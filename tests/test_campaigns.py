@@ -362,3 +362,57 @@ def test_a_cppn_campaign_stores_its_render_grid_and_older_ones_resume_drawing_ev
     (cppn / "campaign.json").write_text(json.dumps(stored))
     with pytest.raises(CorruptFileError, match="render side"):
         load_campaign(cppn)
+
+
+def test_unsolved_parent_draw_breeds_from_weak_cells_in_proportion_to_what_they_lack():
+    from evofool.algorithms.map_elites import UNSOLVED_FLOOR, draw_parents
+
+    confidence = torch.tensor([1.0] * 9 + [0.0])  # nine solved cells and one empty one
+    drawn = draw_parents(confidence, 20000, "unsolved", torch.Generator().manual_seed(0))
+    expected = (1 + UNSOLVED_FLOOR) / (1 + 10 * UNSOLVED_FLOOR)  # about 0.92 of the children
+    assert abs((drawn == 9).float().mean().item() - expected) < 0.01
+    assert set(drawn.tolist()) == set(range(10))  # a solved cell still breeds now and then
+    uniform = draw_parents(confidence, 20000, "uniform", torch.Generator().manual_seed(0))
+    assert abs((uniform == 9).float().mean().item() - 0.1) < 0.01
+    with pytest.raises(ValueError, match="unknown parent draw"):
+        draw_parents(confidence, 4, "fittest", torch.Generator())
+
+
+def test_map_elites_draws_weak_cells_by_default_and_either_draw_resumes_exactly(lenet):
+    for parents in ("unsolved", "uniform"):
+        whole = map_elites(lenet, "direct", pop_size=16, generations=6, seed=1, genome_size=14, parents=parents)
+        saved = {}
+        map_elites(lenet, "direct", pop_size=16, generations=3, seed=1, genome_size=14, parents=parents,
+                   checkpoint=_stop_at(3, saved))
+        resumed = map_elites(lenet, "direct", pop_size=16, generations=6, seed=1, genome_size=14, parents=parents,
+                             resume=saved)
+        assert torch.equal(whole.archive.confidence, resumed.archive.confidence)
+    default = map_elites(lenet, "direct", pop_size=16, generations=6, seed=1, genome_size=14)
+    assert torch.equal(default.archive.confidence, whole.archive.confidence) is False  # the draws differ
+    assert torch.equal(default.archive.confidence,
+                       map_elites(lenet, "direct", pop_size=16, generations=6, seed=1, genome_size=14,
+                                  parents="unsolved").archive.confidence)
+    with pytest.raises(ValueError, match="unknown parent draw"):
+        map_elites(lenet, "direct", pop_size=16, generations=1, parents="best")
+
+
+def test_a_map_elites_campaign_stores_its_parent_draw_and_older_ones_resume_uniform(tmp_path, capsys):
+    from evofool.algorithms.map_elites import DEFAULT_PARENT_DRAW
+    from evofool.campaigns import load_campaign
+
+    new = start_campaign(CampaignConfig(model="perceptron_digits", generations=2, pop=8), tmp_path / "new")
+    assert json.loads((new / "campaign.json").read_text())["parents"] == DEFAULT_PARENT_DRAW
+    stored = json.loads((new / "campaign.json").read_text())
+    del stored["parents"]  # as written before parent draws existed
+    (new / "campaign.json").write_text(json.dumps(stored))
+    assert load_campaign(new).parents == "uniform"
+    stored["parents"] = "fittest"
+    (new / "campaign.json").write_text(json.dumps(stored))
+    with pytest.raises(CorruptFileError, match="unknown parent draw"):
+        load_campaign(new)
+    per_class = start_campaign(_config(), tmp_path / "per-class")
+    assert json.loads((per_class / "campaign.json").read_text())["parents"] is None
+    out = tmp_path / "bad"
+    assert main(["campaign", "--model", "lenet_fmnist", "--algorithm", "per-class", "--classes", "Bag",
+                 "--parents", "uniform", "--out", str(out)]) == 2
+    assert "per-class jobs have none" in capsys.readouterr().err and not out.exists()

@@ -2,8 +2,9 @@
 
 One forward pass gives every class's probability, so each child competes for every cell at once: it
 replaces the elite of each class where it scores higher. One run yields an elite for every class.
-Beside the paper's uniform parent draw, strategy emitters (``emitters.py``) can each run an evolution
-strategy toward one cell; their samples compete for every cell too.
+Parents are drawn from the archive weighted toward its weakest cells (or uniformly, as in the paper);
+beside them, strategy emitters (``emitters.py``) can each run an evolution strategy toward one cell; their
+samples compete for every cell too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,24 @@ from ..encodings import make_encoding, saved_images
 from .confirm import ConfirmedRecords
 from .emitters import StrategyEmitters
 from .ga import stop_reason, vary
+
+# how parents are drawn from the archive: "uniform" (the paper's) or "unsolved" (weighted by 1 - confidence)
+PARENT_DRAWS = ("uniform", "unsolved")
+DEFAULT_PARENT_DRAW = "unsolved"  # by measurement (README): the median elite rises faster than under "uniform"
+# the weight a solved cell (confidence 1) keeps under "unsolved", so that every filled cell stays a parent
+UNSOLVED_FLOOR = 0.01
+
+
+def draw_parents(confidence: torch.Tensor, n: int, rule: str, generator: torch.Generator) -> torch.Tensor:
+    """Indices of ``n`` archive cells to breed from, drawn with replacement: uniformly, or with ``rule``
+    "unsolved" in proportion to ``1 - confidence + UNSOLVED_FLOOR``, so a cell at 0.99 gets a fiftieth of
+    the children of an empty one and the effort goes where the archive is weakest."""
+    if rule == "uniform":
+        return torch.randint(len(confidence), (n,), generator=generator, device=confidence.device)
+    if rule == "unsolved":
+        weights = (1 - confidence.float()).clamp_min(0) + UNSOLVED_FLOOR
+        return torch.multinomial(weights, n, replacement=True, generator=generator)
+    raise ValueError(f"unknown parent draw {rule!r}; choose one of {', '.join(PARENT_DRAWS)}")
 
 
 @dataclass
@@ -80,6 +99,7 @@ def map_elites(
     sigma: float = 0.5,
     upsample: str | None = None,
     render_side: int | None = None,
+    parents: str = DEFAULT_PARENT_DRAW,
 ) -> MapElitesResult:
     """Fill an archive with a cell per class (all classes by default) for ``generations`` generations or
     ``budget`` evaluations (checked before a generation, so at most one batch more).
@@ -88,7 +108,7 @@ def map_elites(
 
         archive = best of a random population, per class
         for gen in 1 .. generations:
-            children = vary(pop_size parents drawn uniformly from the archive)
+            children = vary(pop_size parents drawn from the archive)   # weighted to weak cells, or uniformly
             children += ask(emitters)              # each emitter's strategy samples around its cell
             scores = evaluate(children)            # one batch: every child's probability of every class
             tell(emitters, scores)                 # each strategy ranks its samples on its own cell
@@ -98,13 +118,16 @@ def map_elites(
     ``sigma``, ranking by ``emitter_objective``: "cell" or "improvement", see ``emitters.py``) search around
     elites in the encoding's local space (genes in logit space; a CPPN's weights, its graph fixed).
     ``genome_size`` and ``upsample`` shape the direct encoding's genome, ``render_side`` the grid a CPPN is
-    drawn on (None: the encoding's default). ``checkpoint`` receives the state after every generation; passing it back
-    as ``resume`` continues.
+    drawn on (None: the encoding's default). ``parents`` is how parents are drawn (``draw_parents``): "unsolved"
+    (the default, chosen by measurement: see the README) or the paper's "uniform". ``checkpoint`` receives the
+    state after every generation; passing it back as ``resume`` continues.
     """
     if pop_size < 2 or generations < 1:
         raise ValueError("population must be at least 2 and generations at least 1")
     if budget is not None and budget < pop_size:
         raise ValueError(f"the budget ({budget} evaluations) must cover at least one population ({pop_size})")
+    if parents not in PARENT_DRAWS:
+        raise ValueError(f"unknown parent draw {parents!r}; choose one of {', '.join(PARENT_DRAWS)}")
     indices = [classifier.class_index(c) for c in classes] if classes else list(range(classifier.num_classes))
     device = classifier.device
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, upsample=upsample,
@@ -116,7 +139,7 @@ def map_elites(
 
     toolbox = base.Toolbox()
     toolbox.generator = generator
-    toolbox.register("select", lambda n: torch.randint(len(indices), (n,), generator=generator, device=device))
+    toolbox.register("select", lambda n: draw_parents(archive.confidence, n, parents, generator))
     toolbox.register("mutate", genome_encoding.mutate, generator=generator)
     if genome_encoding.mate is not None:
         toolbox.register("mate", genome_encoding.mate, generator=generator)

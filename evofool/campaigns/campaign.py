@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from ..algorithms.map_elites import DEFAULT_PARENT_DRAW, PARENT_DRAWS
 from ..classifiers import BACKENDS, PRECISIONS, load_classifier
 from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
@@ -49,7 +50,8 @@ class CampaignConfig:
     compile: bool = False  # score through torch.compile (see Classifier.compile)
     budget: int | None = None  # model evaluations per job
     search: str | None = None  # per-class jobs: evolve's algorithm (None: its default for the encoding)
-    emitters: int = 0  # map-elites: strategy emitters beside the uniform parent draw
+    emitters: int = 0  # map-elites: strategy emitters beside the parent draw
+    parents: str | None = None  # map-elites: how parents are drawn (a new campaign stores the default it used)
     genome_size: int | None = None
     upsample: str | None = None
     render_side: int | None = None  # cppn: the grid it is drawn on (a new campaign stores the default it used)
@@ -88,6 +90,10 @@ class CampaignConfig:
         check_render_side(self.render_side)
         if self.emitters < 0:
             raise ValueError(f"--emitters must be 0 or more, got {self.emitters}")
+        if self.parents is not None and self.parents not in PARENT_DRAWS:
+            raise ValueError(f"unknown parent draw {self.parents!r}; choose one of {', '.join(PARENT_DRAWS)}")
+        if self.parents is not None and self.algorithm != "map-elites":
+            raise ValueError("--parents sets how MAP-Elites draws parents from its archive; per-class jobs have none")
 
 
 def jobs_of(config: CampaignConfig, labels: list[str]) -> list[dict]:
@@ -177,7 +183,7 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
     result = map_elites(classifier, config.encoding, classes, config.pop, config.generations, job["seed"],
                         genome_size=config.genome_size, upsample=config.upsample, render_side=config.render_side,
                         checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
-                        emitters=config.emitters)
+                        emitters=config.emitters, parents=config.parents or DEFAULT_PARENT_DRAW)
     cells = []
     for k, index in enumerate(result.archive.classes):
         save_png(result.images[k], job_dir / f"{index:04d}.png")
@@ -286,6 +292,8 @@ def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False)
     settle_backend(config)
     if config.encoding.startswith("cppn") and config.render_side is None:
         config.render_side = DEFAULT_RENDER_SIDE  # stored, so that a later default cannot change a resume
+    if config.algorithm == "map-elites" and config.parents is None:
+        config.parents = DEFAULT_PARENT_DRAW  # stored, so that a later default cannot change a resume
     _check_encoding(config)
     if force and (out / "campaign.json").exists():  # an earlier campaign of evofool's: replace what it wrote
         holder = lock_holder(out / "campaign.lock")
@@ -336,6 +344,8 @@ def load_campaign(out: str | Path) -> CampaignConfig:
         data["executor"] = data.pop("backend")  # written before scoring backends: "backend" named the executor
     if isinstance(data, dict) and str(data.get("encoding", "cppn")).startswith("cppn") and "render_side" not in data:
         data["render_side"] = 0  # written before render grids: every input pixel was drawn
+    if isinstance(data, dict) and data.get("algorithm", "map-elites") == "map-elites" and "parents" not in data:
+        data["parents"] = "uniform"  # written before parent draws: parents were drawn uniformly
     known = {f.name for f in fields(CampaignConfig)}
     if not isinstance(data, dict) or "model" not in data or set(data) - known:
         extra = ", ".join(sorted(set(data) - known)) if isinstance(data, dict) else ""
