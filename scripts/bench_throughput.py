@@ -156,6 +156,13 @@ SCORING = [("torch", "fp32"), ("torch", "bf16"), ("onnxruntime", "fp32"), ("open
            ("openvino", "bf16"), ("auto", "fp32"), ("auto", "bf16")]
 
 
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (figures move between machines of one kind)."""
+    with contextlib.suppress(OSError, StopIteration):
+        return next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    return platform.processor()
+
+
 def cpu_peak():
     """This CPU's peak GFLOP/s from /proc/cpuinfo: cores x 2 FMA units x vector lanes x 2 flops x clock (the
     nominal clock; turbo may run higher). bf16: AVX-512 BF16 dot products double the fp32 rate, AMX tiles
@@ -303,9 +310,12 @@ def main():
     sys.path.insert(0, os.path.dirname(__file__))
     parts = set(args.parts.split(","))
     report = json.load(open(args.out)) if os.path.exists(args.out) else {}  # parts not run keep their figures
-    report["machine"] = dict(cpu_count=os.cpu_count(), platform=platform.platform(), torch=torch.__version__,
-                             threads=torch.get_num_threads(), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
+    report["machine"] = dict(cpu=cpu_model(), cpu_count=os.cpu_count(), platform=platform.platform(),
+                             torch=torch.__version__, threads=torch.get_num_threads(),
+                             omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
                              gpu=torch.cuda.get_device_name() if args.device.startswith("cuda") else None)
+    # parts not run keep their figures, so each part names the machine it was measured on
+    report.setdefault("machine_of_part", {}).update({part: report["machine"] for part in parts})
     if "backends" in parts:
         rounds = 2 if args.quick else 12
         report["cpu_peak"] = cpu_peak()
@@ -313,7 +323,7 @@ def main():
                               bench_backends("lenet_fmnist", 256, 4 * rounds)]
         report["torch_spinning"] = spinning_effect("efficientnet_lite0", 32, rounds)
     if "loop" in parts:
-        generations = 5 if args.quick else 25
+        generations = 5 if args.quick else 100  # 25 (2.5 s a loop) moved the ratio by +-0.015 from run to run
         report["search_loops"] = [bench_search_loops("auto", "fp32", generations),
                                   bench_search_loops("auto", "bf16", generations)]
     if "main" in parts:
