@@ -47,6 +47,29 @@ def test_fitness_shaping_depends_on_ranks_only(shaping):
     assert torch.allclose(shaping(fitness.log()), utilities)  # probability or log-probability: same update
 
 
+@pytest.mark.parametrize("name", ["snes", "sep-cma", "cma"])
+def test_scoring_the_centroid_costs_one_evaluation_a_generation_and_its_genome_can_be_the_best(name):
+    strategy = make_strategy(name, torch.full((6,), 0.25), 1.0, 8, torch.Generator().manual_seed(0))
+    toolbox = _sphere_toolbox(strategy, torch.zeros(6))
+    updates = []
+    update = toolbox.update
+    toolbox.register("update", lambda population, fitness: updates.append(len(fitness)) or update(population, fitness))
+    hall_of_fame = new_hall_of_fame()
+    logbook, _ = ea_generate_update(toolbox, 5, fitness_statistics(), hall_of_fame, score_centroid=True)
+    assert [row["nevals"] for row in logbook] == [9] * 5 and logbook[-1]["evals"] == 45
+    assert updates == [8] * 5  # the centroid's score never reaches the strategy's update
+    # the first generation's centroid (0.25 everywhere) is nearer the optimum than samples of step size 1 mostly are
+    first = make_strategy(name, torch.full((6,), 0.25), 1.0, 8, torch.Generator().manual_seed(0))
+    assert torch.equal(first.centroid(), torch.full((6,), 0.25))
+    assert hall_of_fame[0].fitness.values[0] >= -6 * 0.25**2
+
+
+def test_evolve_scores_the_strategy_mean_and_keeps_within_its_budget(lenet):
+    result = evofool.evolve(lenet, "Bag", pop_size=16, budget=170, target_confidence=None, seed=0)
+    assert [row["nevals"] for row in result.logbook] == [17] * len(result.logbook)
+    assert 170 <= result.evaluations < 170 + 17
+
+
 def test_step_sizes_shrink_near_the_optimum():
     strategy = SNES(torch.zeros(20), 1.0, 16, torch.Generator().manual_seed(0))
     ea_generate_update(_sphere_toolbox(strategy, torch.zeros(20)), 200)

@@ -4,7 +4,8 @@ A strategy holds a search distribution over genomes in R^d. ``generate()`` sampl
 from it and ``update(population, fitness)`` moves it toward the fitter samples, the interface of
 ``deap.cma.Strategy`` that ``deap.algorithms.eaGenerateUpdate`` drives; here the population is one tensor
 and every step is a batched tensor operation. ``restart(centroid)`` puts the distribution back to its
-initial step sizes around ``centroid`` (the loop calls it when progress stalls). ``state()`` and
+initial step sizes around ``centroid`` (the loop calls it when progress stalls); ``centroid()`` gives the
+distribution's mean, which the loop can score beside the samples. ``state()`` and
 ``load_state()`` make a run resumable bit for bit.
 
 Only fitness *ranks* reach the updates (rank-based shaping in SNES, rank weights in CMA-ES), so a
@@ -100,6 +101,9 @@ class SNES:
         self._noise = _mirrored_noise(self.lambda_, self.dim, self.generator, self.mean.device)
         return self.mean + self.sigma * self._noise
 
+    def centroid(self) -> torch.Tensor:
+        return self.mean.clone()
+
     def update(self, population: torch.Tensor, fitness: torch.Tensor) -> None:
         noise = self._noise if self._noise is not None else (population - self.mean) / self.sigma
         utilities = self.shape_fitness(fitness).to(noise.dtype)
@@ -166,6 +170,9 @@ class SepCMAES:
         noise = _mirrored_noise(self.lambda_, self.dim, self.generator, self.mean.device)
         return self.mean + self.sigma * self.diag.sqrt() * noise
 
+    def centroid(self) -> torch.Tensor:
+        return self.mean.clone()
+
     def update(self, population: torch.Tensor, fitness: torch.Tensor) -> None:
         mu = self.weights.shape[0]
         best = fitness.argsort(descending=True, stable=True)[:mu]
@@ -224,6 +231,9 @@ class DeapCMA:
         noise = torch.randn(self.lambda_, self.dim, generator=self.generator, device=self.device).double().cpu().numpy()
         samples = self.strategy.centroid + self.strategy.sigma * noise @ self.strategy.BD.T
         return torch.from_numpy(samples).float().to(self.device)
+
+    def centroid(self) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(self.strategy.centroid, dtype=np.float64)).float().to(self.device)
 
     def update(self, population: torch.Tensor, fitness: torch.Tensor) -> None:
         rows = []
