@@ -248,6 +248,8 @@ def test_chunks_cover_the_batch_once_in_order_and_keep_small_images_together():
             assert chunks[-1][1] == batch and all(stop > start for start, stop in chunks)
             assert len(chunks) >= min(batch, workers)  # every worker gets work where there is enough
     assert len(chunk_bounds(32, 2, 150528, 1 << 14)) == 8  # 4 images a chunk at 224 px
+    sizes = [stop - start for start, stop in chunk_bounds(33, 2, 150528, 1 << 14)]
+    assert sizes == [5, 4, 4, 4, 4, 4, 4, 4]  # two workers take 17 and 16 images, not 18 and 15
     assert len(chunk_bounds(256, 2, 784, 1 << 17)) == 2  # LeNet: one worker's share a chunk
 
 
