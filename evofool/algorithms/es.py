@@ -48,8 +48,9 @@ def ea_generate_update(
     batch more. ``score_centroid`` scores the distribution's mean beside its samples (one evaluation more a
     generation, counted in ``evals``): the mean is the samples' average without their noise, and late in a
     run it is often fitter than any of them; it can enter the hall of fame, it does not reach ``update``.
-    ``checkpoint`` receives the loop's state after every generation (gen, evals, logbook, seconds, the generation of the last improvement and the best fitness); passed back as ``resume`` with
-    the strategy's own state restored, it continues the run. Returns ``(logbook, stopped_by)``, where
+    ``checkpoint`` receives the loop's state after every generation (gen, evals, logbook, seconds, the
+    generation of the last improvement and the best fitness); passed back as ``resume`` with the strategy's
+    own state restored, it continues the run. Returns ``(logbook, stopped_by)``, where
     ``stopped_by`` is "target", "budget" or "generations".
     """
     logbook = tools.Logbook()
