@@ -31,16 +31,21 @@ DEFAULT_PARENT_DRAW = "unsolved"  # by measurement (README): the median elite ri
 UNSOLVED_FLOOR = 0.01
 
 
+def check_parent_draw(rule: str) -> None:
+    """Refuse, in one line, a parent draw that is not one of ``PARENT_DRAWS``."""
+    if rule not in PARENT_DRAWS:
+        raise ValueError(f"unknown parent draw {rule!r}; choose one of {', '.join(PARENT_DRAWS)}")
+
+
 def draw_parents(confidence: torch.Tensor, n: int, rule: str, generator: torch.Generator) -> torch.Tensor:
     """Indices of ``n`` archive cells to breed from, drawn with replacement: uniformly, or with ``rule``
     "unsolved" in proportion to ``1 - confidence + UNSOLVED_FLOOR``, so a cell at 0.99 gets a fiftieth of
     the children of an empty one and the effort goes where the archive is weakest."""
+    check_parent_draw(rule)
     if rule == "uniform":
         return torch.randint(len(confidence), (n,), generator=generator, device=confidence.device)
-    if rule == "unsolved":
-        weights = (1 - confidence.float()).clamp_min(0) + UNSOLVED_FLOOR
-        return torch.multinomial(weights, n, replacement=True, generator=generator)
-    raise ValueError(f"unknown parent draw {rule!r}; choose one of {', '.join(PARENT_DRAWS)}")
+    weights = (1 - confidence.float()).clamp_min(0) + UNSOLVED_FLOOR
+    return torch.multinomial(weights, n, replacement=True, generator=generator)
 
 
 @dataclass
@@ -126,8 +131,7 @@ def map_elites(
         raise ValueError("population must be at least 2 and generations at least 1")
     if budget is not None and budget < pop_size:
         raise ValueError(f"the budget ({budget} evaluations) must cover at least one population ({pop_size})")
-    if parents not in PARENT_DRAWS:
-        raise ValueError(f"unknown parent draw {parents!r}; choose one of {', '.join(PARENT_DRAWS)}")
+    check_parent_draw(parents)  # before the first population is scored
     indices = [classifier.class_index(c) for c in classes] if classes else list(range(classifier.num_classes))
     device = classifier.device
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, upsample=upsample,

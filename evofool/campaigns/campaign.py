@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from ..algorithms.map_elites import DEFAULT_PARENT_DRAW, PARENT_DRAWS
+from ..algorithms.map_elites import DEFAULT_PARENT_DRAW, check_parent_draw
 from ..classifiers import BACKENDS, PRECISIONS, load_classifier
 from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
@@ -90,8 +90,8 @@ class CampaignConfig:
         check_render_side(self.render_side)
         if self.emitters < 0:
             raise ValueError(f"--emitters must be 0 or more, got {self.emitters}")
-        if self.parents is not None and self.parents not in PARENT_DRAWS:
-            raise ValueError(f"unknown parent draw {self.parents!r}; choose one of {', '.join(PARENT_DRAWS)}")
+        if self.parents is not None:
+            check_parent_draw(self.parents)
         if self.parents is not None and self.algorithm != "map-elites":
             raise ValueError("--parents sets how MAP-Elites draws parents from its archive; per-class jobs have none")
 
