@@ -251,6 +251,33 @@ def test_chunks_cover_the_batch_once_in_order_and_keep_small_images_together():
     sizes = [stop - start for start, stop in chunk_bounds(33, 2, 150528, 1 << 14)]
     assert sizes == [5, 4, 4, 4, 4, 4, 4, 4]  # two workers take 17 and 16 images, not 18 and 15
     assert len(chunk_bounds(256, 2, 784, 1 << 17)) == 2  # LeNet: one worker's share a chunk
+    assert [b - a for a, b in chunk_bounds(32, 2, 150528, 1 << 17, per_worker=8)] == [2] * 16  # OpenVINO's
+
+
+def test_a_small_remainder_rides_with_the_chunk_before_it():
+    from evofool.classifiers.base import batch_chunks
+
+    assert batch_chunks(0, 8) == []
+    for count, size in [(33, 32), (32, 32), (65, 32), (40, 32), (1, 32), (7, 1), (1000, 64)]:
+        chunks = batch_chunks(count, size)
+        assert [start for start, _ in chunks] == [0] + [stop for _, stop in chunks[:-1]]
+        assert chunks[-1][1] == count
+        assert all(stop - start <= size + size // 8 for start, stop in chunks)
+    assert batch_chunks(33, 32) == [(0, 33)]  # 32 samples and a strategy's mean: one call, not 32 + 1
+    assert batch_chunks(40, 32) == [(0, 32), (32, 40)]
+
+
+def test_probs_scores_a_batch_with_a_remainder_like_image_by_image():
+    classifier = evofool.load_classifier("lenet_fmnist", device="cpu", backend="torch")
+    classifier.batch_size = 8
+    images = torch.rand(9, *classifier.input_size, generator=torch.Generator().manual_seed(0))
+    calls = []
+    runtime = classifier.runtime
+    classifier.runtime = lambda batch: calls.append(len(batch)) or runtime(batch)
+    together = classifier.probs(images)
+    assert calls == [9]
+    one_by_one = torch.cat([classifier.probs(image[None]) for image in images])
+    assert torch.allclose(together, one_by_one, atol=1e-6)
 
 
 @pytest.mark.parametrize("backend", OPTIMIZED)
