@@ -140,9 +140,11 @@ class OpenVinoRunner:
         batch = images.contiguous().numpy()
         chunks = chunk_bounds(len(batch), self.streams, batch[0].size, self.min_chunk_values, self.chunks_per_worker)
         self._results = {}
-        for start, stop in chunks:  # the batch outlives every request: wait_all returns before it goes
-            self.requests.start_async({0: batch[start:stop]}, userdata=start, share_inputs=True)
-        self.requests.wait_all()
+        try:  # the requests read the batch in place: none may outlive it, even when a start fails
+            for start, stop in chunks:
+                self.requests.start_async({0: batch[start:stop]}, userdata=start, share_inputs=True)
+        finally:
+            self.requests.wait_all()
         return torch.from_numpy(np.concatenate([self._results[start] for start, _ in chunks]))
 
 
