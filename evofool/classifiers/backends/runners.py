@@ -29,7 +29,7 @@ CHUNKS_PER_WORKER = 4
 def chunk_bounds(batch: int, workers: int, image_values: int, min_values: int,
                  per_worker: int = CHUNKS_PER_WORKER) -> list[tuple[int, int]]:
     """(start, stop) of the chunks ``workers`` workers score a batch of ``batch`` images in: about
-    ``per_worker`` each (4 images a chunk for 32 at 224 px on 2 workers and 4 a worker), but no chunk under
+    ``per_worker`` each (4 a worker: 4 images a chunk for 32 at 224 px on 2 workers), but no chunk under
     ``min_values`` input values where the batch allows (small images: a call costs more than the work), and
     no more than one worker's share. The chunks are a multiple of the workers in number and differ by one
     image at most, so the workers finish together (33 images: 5 + 4 x 7, not 5 x 6 + 3, which left one
