@@ -69,9 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = subcommands.add_parser("evolve", help="evolve one fooling image for a target class")
     _add_model(p)
     p.add_argument("--target", required=True, help="class name (case-insensitive) or index")
-    p.add_argument("--encoding", default="direct", choices=ENCODINGS,
-                   help="direct (pixels), dct (low frequencies), cppn (NEAT networks; GA only) or cppn-weights "
-                        "(the weights of a fixed CPPN graph)")
+    p.add_argument("--encoding", choices=ENCODINGS,
+                   help="direct (pixels), pyramid (grids of 2 to S pixels summed: the strategies' default), dct "
+                        "(low frequencies), cppn (NEAT networks; GA only) or cppn-weights (the weights of a fixed "
+                        "CPPN graph); default pyramid for the strategies, direct for the GA")
     p.add_argument("--algorithm", choices=ALGORITHMS,
                    help=f"ga (the paper's GA) or an evolution strategy; default {DEFAULT_ALGORITHM} (ga for cppn)")
     p.add_argument("--pop", type=int, default=32, help="population size (default %(default)s)")
@@ -81,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "EfficientNet-Lite0 on 2 CPU cores; 0: no budget)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--confidence", type=float, default=0.9999, help="stop at this confidence (default %(default)s)")
-    p.add_argument("--genome-size", type=int, help="evolve S x S pixels (direct, default 16) or K x K frequencies "
-                                                   "(dct), rendered at the input size")
+    p.add_argument("--genome-size", type=int, help="evolve S x S pixels (direct, default 16), grids of 2 to S "
+                                                   "(pyramid, default 16) or K x K frequencies (dct), rendered at "
+                                                   "the input size")
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged "
                                                           "(default bilinear; the paper's grid: --genome-size "
                                                           "<input side> --upsample nearest)")

@@ -65,14 +65,17 @@ def test_existing_result_is_not_overwritten_without_force(tmp_path, capsys):
     (["--model", "lenet_fmnist", "--target", "Bag", "--device", "nonsense"], 2, "unknown device 'nonsense'"),
     (["--model", "lenet_fmnist", "--target", "Bag", "--device", "cuda:99"], 2, "--device cuda:99: "),
     (["--model", "lenet_fmnist", "--target", "²"], 2, "unknown class '²'"),
-    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "0"], 2, "--genome-size must be in 1..28"),
-    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "-3"], 2, "--genome-size must be in 1..28"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--encoding", "direct", "--genome-size", "0"], 2,
+     "--genome-size must be in 1..28"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--encoding", "direct", "--genome-size", "-3"], 2,
+     "--genome-size must be in 1..28"),
     (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "29"], 2, "input is 28 x 28"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--genome-size", "1"], 2, "the pyramid's finest grid needs 2 <= S <= 28"),
     (["--model", "lenet_fmnist", "--target", "Bag", "--algorithm", "ga", "--genome-size", "100"], 2,
      "--genome-size must be in 1..28"),
     (["--model", "lenet_fmnist", "--target", "Bag", "--encoding", "cppn", "--render-side", "1"], 2,
      "the render side is a whole number of pixels of at least 2"),
-    (["--model", "lenet_fmnist", "--target", "Bag", "--render-side", "64"], 2, "the direct encoding has none"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--render-side", "64"], 2, "the pyramid encoding has none"),
 ])
 def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, capsys, args, code, message):
     out = tmp_path / "never"
@@ -86,6 +89,7 @@ def test_default_genome_sizes_fit_a_model_smaller_than_them(perceptron):
     for encoding in ("direct", "dct"):  # the 16 x 16 defaults on the 8 x 8 digits
         result = evofool.evolve(perceptron, 3, encoding=encoding, generations=1)
         assert result.config["encoding_params"]["genome_shape"][1:] == [8, 8]
+    assert evofool.evolve(perceptron, 3, generations=1).config["encoding_params"]["sides"] == [2, 4, 8]
 
 
 def test_unreadable_image_is_reported(tmp_path, capsys):

@@ -110,7 +110,8 @@ def test_every_strategy_fools_the_perceptron(perceptron, algorithm):
     assert abs(again.item() - result.confidence) < 1e-6  # the saved image's own score
 
 
-@pytest.mark.parametrize("algorithm, encoding", [("snes", "direct"), ("ga", "direct"), ("snes", "dct"), ("ga", "dct")])
+@pytest.mark.parametrize("algorithm, encoding", [("snes", "direct"), ("ga", "direct"), ("snes", "dct"), ("ga", "dct"),
+                                                 ("snes", "pyramid"), ("ga", "pyramid")])
 def test_budget_stops_every_algorithm(lenet, algorithm, encoding):
     result = evofool.evolve(lenet, "Coat", algorithm=algorithm, encoding=encoding, pop_size=16, generations=1000,
                             budget=100, seed=0, target_confidence=None)
@@ -157,8 +158,43 @@ def test_dct_genome_is_a_smooth_image_in_range():
     assert (images[..., 1:, :] - images[..., :-1, :]).abs().max() < 0.3  # four frequencies: no pixel-to-pixel jumps
 
 
+def test_pyramid_image_is_the_sigmoid_of_its_levels_logits_summed_at_the_input_size():
+    import torch.nn.functional as F
+
+    from evofool.encodings.pyramid import PyramidEncoding
+
+    encoding = make_encoding("pyramid", (3, 40, 30), 8)
+    assert encoding.sides == [2, 4, 8] and encoding.genome_shape == (3 * (4 + 16 + 64),)
+    genomes = torch.rand(7, *encoding.genome_shape, generator=torch.Generator().manual_seed(0))
+    logits, start, expected = torch.logit(genomes), 0, 0
+    for side in encoding.sides:
+        level = logits[:, start:start + 3 * side * side].reshape(7, 3, side, side)
+        expected = expected + F.interpolate(level, size=(40, 30), mode="bilinear", align_corners=False)
+        start += 3 * side * side
+    assert torch.allclose(encoding.render(genomes), torch.sigmoid(expected), atol=1e-6)
+    big = PyramidEncoding(3, (224, 224))  # rendered a few images at a time: the same as one by one
+    many = torch.rand(9, *big.genome_shape, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(big.render(many)[8], big.render(many[8:])[0])
+    gray = encoding.render(encoding.center()[None])
+    assert torch.equal(gray, torch.full_like(gray, 0.5))
+    coarse = encoding.center().clone()
+    coarse[0] = 0.99  # the 2 x 2 level's top-left gene, red channel: a quarter of the image turns red
+    red = encoding.render(coarse[None])[0, 0]
+    assert red[0, 0] > 0.95 and red[-1, -1] == 0.5 and red[:20, :15].min() > 0.5
+
+
+def test_pyramid_genes_in_the_ga_and_the_archive_stay_valid(lenet):
+    from evofool.algorithms.map_elites import map_elites
+
+    result = evofool.evolve(lenet, "Coat", algorithm="ga", encoding="pyramid", pop_size=8, generations=3)
+    assert result.genome.shape == (4 + 16 + 64 + 256,) and 0 <= result.genome.min() and result.genome.max() <= 1
+    archive = map_elites(lenet, "pyramid", [0, 1], pop_size=8, generations=2, seed=0, emitters=1).archive
+    assert archive.genomes.shape == (2, 4 + 16 + 64 + 256) and (archive.confidence > 0).all()
+
+
 @pytest.mark.parametrize("args, message", [
     (["--budget", "10"], "at least one population"),
+    (["--encoding", "pyramid", "--genome-size", "99"], "2 <= S <= 28"),
     (["--algorithm", "snes", "--sigma", "0"], "sigma must be positive"),
     (["--algorithm", "snes", "--encoding", "cppn"], "the strategies search real vectors"),
     (["--encoding", "dct", "--genome-size", "99"], "1 <= K <= 28"),

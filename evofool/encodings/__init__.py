@@ -5,8 +5,9 @@ from .cppn import CPPNEncoding
 from .cppn.weights import CPPNWeightsEncoding
 from .dct import DCTEncoding
 from .direct import DirectEncoding
+from .pyramid import PyramidEncoding
 
-ENCODINGS = ("direct", "dct", "cppn", "cppn-weights")
+ENCODINGS = ("direct", "pyramid", "dct", "cppn", "cppn-weights")
 # settings only some encodings have: callers pass them all, each reaches the encodings it names
 SHARED_SETTINGS = {"upsample": ("direct",), "coordinate_scale": ("cppn", "cppn-weights"),
                    "render_side": ("cppn", "cppn-weights")}
@@ -16,8 +17,8 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
                   init: dict | None = None, **options):
     """The encoding called ``name`` for a model taking C x H x W inputs.
 
-    ``genome_size`` applies to the direct encoding (S x S pixels) and the frequency encoding (K x K
-    frequencies), ``init`` (a CPPN genome dict) to the CPPN encodings (for cppn-weights: the fixed graph whose
+    ``genome_size`` applies to the direct encoding (S x S pixels), the pyramid (its finest grid, S x S) and the
+    frequency encoding (K x K frequencies), ``init`` (a CPPN genome dict) to the CPPN encodings (for cppn-weights: the fixed graph whose
     weights are evolved); ``options`` are the encoding's own
     fields (``upsample`` for direct, ``coordinate_scale`` for CPPN, ...); of ``SHARED_SETTINGS``, those set to
     None or meant for other encodings are left out (the encoding's default holds).
@@ -27,6 +28,8 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
     channels, height, width = input_size
     if name == "direct":
         return DirectEncoding(channels, (height, width), genome_size, **options)
+    if name == "pyramid":
+        return PyramidEncoding(channels, (height, width), genome_size, **options)
     if name == "dct":
         return DCTEncoding(channels, (height, width), genome_size, **options)
     if name == "cppn":

@@ -17,13 +17,13 @@ def bilinear(images: torch.Tensor, size: tuple[int, int], align_corners: bool = 
     """``images`` (... x h x w) resized bilinearly to ``size`` (H, W); ``align_corners`` as in
     ``F.interpolate`` (True: the corner pixels' centres stay in place, for samples of a function taken at
     ``linspace(-1, 1, h)``)."""
-    rows = _weights(images.shape[-2], size[0], align_corners, images.device, images.dtype)
-    cols = _weights(images.shape[-1], size[1], align_corners, images.device, images.dtype)
+    rows = bilinear_matrix(images.shape[-2], size[0], align_corners, images.device, images.dtype)
+    cols = bilinear_matrix(images.shape[-1], size[1], align_corners, images.device, images.dtype)
     return rows @ images @ cols.T
 
 
 @functools.lru_cache(maxsize=16)
-def _weights(size: int, output: int, align_corners: bool, device, dtype) -> torch.Tensor:
+def bilinear_matrix(size: int, output: int, align_corners: bool, device, dtype) -> torch.Tensor:
     """output x size matrix M with M @ v = bilinear resizing of v."""
     identity = torch.eye(size, device=device, dtype=dtype)[None, None]
     return F.interpolate(identity, size=(output, size), mode="bilinear", align_corners=align_corners)[0, 0]

@@ -1,0 +1,90 @@
+"""Pyramid encoding: the image's logits are a sum of grids at several resolutions, each upsampled bilinearly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..images import QUANTIZE_BLOCK
+from .unit_genes import UnitGenes
+from .upsample import bilinear_matrix
+
+# genes are clamped this far from 0 and 1 before their logit: a level then lies within +-13.8, far past
+# the +-5.5 that already saturates an 8-bit pixel
+GENE_MARGIN = 1e-6
+
+
+def pyramid_sides(finest: int) -> list[int]:
+    """The grids' sides, coarsest first: ``finest`` halved while at least 2 (16 -> 2, 4, 8, 16)."""
+    sides = [finest]
+    while sides[-1] // 2 >= 2:
+        sides.append(sides[-1] // 2)
+    return sides[::-1]
+
+
+@dataclass
+class PyramidEncoding(UnitGenes):
+    """Genes in [0, 1] for C grids per level, of sides 2, 4, ..., S (``genome_size`` S, default 16).
+
+    The image is ``sigmoid(sum over levels of bilinear(logit(genes of the level)))``: every level adds to
+    the pixels' logits, so a coarse gene moves a whole region's colour and a fine one a detail. A strategy
+    (whose genes are the sigmoid of its vector) thus searches the levels' logits directly, the large
+    regions with as few genes as an image has quarters. Measured on EfficientNet-Lite0 (README), SNES on
+    2 + 4 + 8 + 16 (1,020 genes) reached 0.99 in 5,000 evaluations where the 16 x 16 grid alone (768 genes)
+    did not: multiscale parameterizations are what feature visualization (the Laplacian pyramid of Lucid)
+    and black-box attacks (low-frequency priors) found too. Adding a 1 x 1 level or a 32 x 32 one did worse.
+    """
+
+    channels: int
+    image_size: tuple[int, int]
+    genome_size: int | None = None
+    mutation_eta: float = 15.0
+    mutation_indpb: float = 0.1
+
+    name = "pyramid"
+
+    def __post_init__(self):
+        if self.genome_size is None:
+            self.genome_size = min(16, *self.image_size)
+        if not 2 <= self.genome_size <= min(self.image_size):
+            raise ValueError(f"--genome-size: the pyramid's finest grid needs 2 <= S <= {min(self.image_size)} "
+                             f"(the model's input is {self.image_size[0]} x {self.image_size[1]}), "
+                             f"got {self.genome_size}")
+        self.sides = pyramid_sides(self.genome_size)
+
+    @property
+    def genome_shape(self) -> tuple[int]:
+        return (self.channels * sum(side * side for side in self.sides),)
+
+    def params(self) -> dict:
+        return dict(genome_shape=list(self.genome_shape), sides=self.sides, mutation_eta=self.mutation_eta,
+                    mutation_indpb=self.mutation_indpb)
+
+    def to_dict(self, genome: torch.Tensor) -> None:
+        """The saved PNG is the result; the genes are in the run's checkpoint."""
+        return None
+
+    def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
+        return torch.rand((n, *self.genome_shape), generator=generator, device=device)
+
+    def render(self, genomes: torch.Tensor) -> torch.Tensor:
+        """Images N x C x H x W in [0, 1]. The sum over levels of R_l G_l R_l^T is one matrix product, the
+        levels' R_l G_l side by side times their R_l side by side; it and the sigmoid run a few images at a
+        time, so that each block's logits are still in the cache when the sigmoid reads them."""
+        n, device, dtype = genomes.shape[0], genomes.device, genomes.dtype
+        logits = torch.logit(genomes.reshape(n, -1).clamp(GENE_MARGIN, 1 - GENE_MARGIN))
+        height, width = self.image_size
+        lefts, rights, start = [], [], 0
+        for side in self.sides:
+            size = self.channels * side * side
+            grid = logits[:, start:start + size].view(n, self.channels, side, side)
+            lefts.append(bilinear_matrix(side, height, False, device, dtype) @ grid)
+            rights.append(bilinear_matrix(side, width, False, device, dtype))
+            start += size
+        left, right = torch.cat(lefts, -1), torch.cat(rights, -1).T
+        images = torch.empty(n, self.channels, height, width, device=device, dtype=dtype)
+        block = max(1, QUANTIZE_BLOCK // images[0].numel()) if device.type == "cpu" else n
+        for first in range(0, n, block):
+            torch.matmul(left[first:first + block], right, out=images[first:first + block]).sigmoid_()
+        return images
