@@ -27,7 +27,7 @@ def run_method(classifier, target, method, budget, seed, pop_size):
         result = dream(classifier, target, steps=max(1, (budget - 1) // 2), seed=seed, target_confidence=0.9999)
     elif method in METHODS:
         ga = method in ("direct", "cppn")  # the GA scores its first population before generation 1
-        result = evolve(classifier, target, algorithm="ga" if ga else method, encoding=method if ga else "direct",
+        result = evolve(classifier, target, algorithm="ga" if ga else method, encoding=method if ga else None,
                         pop_size=pop_size, generations=max(1, budget // pop_size - ga), seed=seed,
                         target_confidence=0.9999)
     else:

@@ -122,7 +122,10 @@ def main():
     args = parser.parse_args()
 
     out = Path(args.out)
-    previous = json.loads(out.read_text())["runs"] if out.exists() else []
+    earlier = json.loads(out.read_text()) if out.exists() else {}
+    previous = earlier.get("runs", [])
+    # the searches already in the JSON stay in its summary and plot beside the ones run now
+    searches = list(dict.fromkeys([*earlier.get("searches", []), *args.searches]))
     done = {(r["search"], r["target"], r["seed"]) for r in previous}
     classifier = evofool.load_classifier(args.model, device="cpu")
     if args.random_classes:
@@ -131,7 +134,7 @@ def main():
     else:
         classes = [classifier.labels[classifier.class_index(c)] for c in args.classes]
     report = dict(model=args.model, budget=args.budget, pop=args.pop, classes=classes, seeds=args.seeds,
-                  searches=args.searches, runs=previous)
+                  searches=searches, runs=previous)
     for search in args.searches:
         for target in classes:
             for seed in args.seeds:
@@ -142,9 +145,9 @@ def main():
                 print(f"{search:>28} {target:>14} seed {seed}: {run['confidence']:.4f} after {run['evaluations']} "
                       f"evaluations ({run['seconds']} s); at 1k/3k/5k/10k: {run['at']}", flush=True)
                 report["summary"] = {s: summarize([r for r in report["runs"] if r["search"] == s])
-                                     for s in args.searches}
+                                     for s in searches}
                 write_json(out, report)
-    report["summary"] = {s: summarize([r for r in report["runs"] if r["search"] == s]) for s in args.searches}
+    report["summary"] = {s: summarize([r for r in report["runs"] if r["search"] == s]) for s in searches}
     write_json(out, report)
     plot(report, out.with_suffix(".png"))
     print(json.dumps(report["summary"], indent=2))
