@@ -131,11 +131,11 @@ def evolve(
     and ``DEFAULT_STRATEGY_ENCODING`` for a strategy. Stops at that confidence (None: never), after
     ``generations`` or once ``budget`` model evaluations are spent (at most one batch more).
     ``genome_size`` evolves S x S pixels (direct), grids up to S x S (pyramid) or K x K frequencies (dct)
-    rendered at the model's input,
-    ``upsample`` ("nearest", "bilinear" or "tile") how pixels are enlarged; both default to
-    ``DIRECT_DEFAULTS`` (the paper's grid: the input's side and "nearest"). ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a
-    number, or "raw" for the original code's pixel indices); ``render_side`` the grid it is evaluated on
-    before upsampling to the input (None: the encoding's default, 112; 0: every input pixel). ``sigma`` is a strategy's initial step size,
+    rendered at the model's input, ``upsample`` ("nearest", "bilinear" or "tile") how pixels are enlarged;
+    both default to ``DIRECT_DEFAULTS`` (16, bilinear; the paper's grid is the input's side and "nearest").
+    ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a number, or "raw" for the
+    original code's pixel indices); ``render_side`` the grid it is evaluated on before upsampling to the input
+    (None: the encoding's default, 112; 0: every input pixel). ``sigma`` is a strategy's initial step size,
     ``patience`` the generations without improvement after which it restarts around its best genome.
     ``robust`` (e.g. ``"crops"`` or ``"shift,scale,rotate"``; see :mod:`evofool.robust`) makes the fitness the
     mean confidence over transformed views of each image, ``robust_samples`` random views per image drawn

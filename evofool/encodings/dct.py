@@ -51,12 +51,6 @@ class DCTEncoding(UnitGenes):
         return dict(genome_shape=list(self.genome_shape), amplitude=self.amplitude, mutation_eta=self.mutation_eta,
                     mutation_indpb=self.mutation_indpb)
 
-    def to_dict(self, genome: torch.Tensor) -> None:
-        return None
-
-    def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
-        return torch.rand((n, *self.genome_shape), generator=generator, device=device)
-
     def render(self, genomes: torch.Tensor) -> torch.Tensor:
         k, device = self.genome_size, genomes.device
         u = torch.arange(k, dtype=torch.float32, device=device)

@@ -55,14 +55,6 @@ class DirectEncoding(UnitGenes):
         return dict(genome_shape=list(self.genome_shape), upsample=self.upsample, mutation_eta=self.mutation_eta,
                     mutation_indpb=self.mutation_indpb, crossover_eta=self.crossover_eta)
 
-    def to_dict(self, genome: torch.Tensor) -> None:
-        """Pixels have no graph form: the saved PNG is the genome."""
-        return None
-
-    def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
-        """n genomes drawn uniformly in [0, 1], as in the paper."""
-        return torch.rand((n, *self.genome_shape), generator=generator, device=device)
-
     def render(self, genomes: torch.Tensor) -> torch.Tensor:
         """Images N x C x H x W in [0, 1] at the model's input size."""
         if genomes.shape[-2:] == tuple(self.image_size):

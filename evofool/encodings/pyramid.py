@@ -61,13 +61,6 @@ class PyramidEncoding(UnitGenes):
         return dict(genome_shape=list(self.genome_shape), sides=self.sides, mutation_eta=self.mutation_eta,
                     mutation_indpb=self.mutation_indpb)
 
-    def to_dict(self, genome: torch.Tensor) -> None:
-        """The saved PNG is the result; the genes are in the run's checkpoint."""
-        return None
-
-    def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
-        return torch.rand((n, *self.genome_shape), generator=generator, device=device)
-
     def render(self, genomes: torch.Tensor) -> torch.Tensor:
         """Images N x C x H x W in [0, 1]. The sum over levels of R_l G_l R_l^T is one matrix product, the
         levels' R_l G_l side by side times their R_l side by side; it and the sigmoid run a few images at a

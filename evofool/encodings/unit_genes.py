@@ -1,4 +1,4 @@
-"""Variation shared by the encodings whose genes are plain numbers in [0, 1] (frequencies, CPPN weights)."""
+"""Shared by the encodings whose genes are plain numbers in [0, 1]: pixels, pyramid levels, frequencies, CPPN weights."""
 
 from __future__ import annotations
 
@@ -10,11 +10,20 @@ from ..algorithms.operators import cx_uniform, mut_polynomial_bounded
 
 
 class UnitGenes:
-    """Bounded polynomial mutation (eta ``mutation_eta``, per-gene rate ``mutation_indpb``) and uniform
-    crossover, as the direct encoding's defaults; the search of a strategy starts from ``center()``."""
+    """Uniform random genomes, bounded polynomial mutation (eta ``mutation_eta``, per-gene rate
+    ``mutation_indpb``) and uniform crossover, as the direct encoding's defaults; the search of a strategy
+    starts from ``center()``."""
 
     mutation_eta: float
     mutation_indpb: float
+
+    def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
+        """n genomes drawn uniformly in [0, 1] (for pixels, as in the paper)."""
+        return torch.rand((n, *self.genome_shape), generator=generator, device=device)
+
+    def to_dict(self, genome: torch.Tensor) -> None:
+        """No graph form: the saved PNG is the result (a checkpoint holds the genes)."""
+        return None
 
     def mutate(self, genomes: torch.Tensor, generator: torch.Generator):
         return mut_polynomial_bounded(genomes, self.mutation_eta, self.mutation_indpb, 0.0, 1.0, generator)
