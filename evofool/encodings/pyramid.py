@@ -31,9 +31,11 @@ class PyramidEncoding(UnitGenes):
     the pixels' logits, so a coarse gene moves a whole region's colour and a fine one a detail. A strategy
     (whose genes are the sigmoid of its vector) thus searches the levels' logits directly, the large
     regions with as few genes as an image has quarters. Measured on EfficientNet-Lite0 (README), SNES on
-    2 + 4 + 8 + 16 (1,020 genes) reached 0.99 in 5,000 evaluations where the 16 x 16 grid alone (768 genes)
-    did not: multiscale parameterizations are what feature visualization (the Laplacian pyramid of Lucid)
-    and black-box attacks (low-frequency priors) found too. Adding a 1 x 1 level or a 32 x 32 one did worse.
+    2 + 4 + 8 + 16 (1,020 genes) reached a median of 0.997 at 5,000 evaluations on the six random classes it
+    was chosen on (the 16 x 16 grid alone, 768 genes: 0.973) and 0.9967 on 24 others (the grid: 0.919):
+    multiscale parameterizations are what feature visualization (the Laplacian pyramid of Lucid) and
+    black-box attacks (low-frequency priors) found too. Adding a 1 x 1 level or a 32 x 32 one did worse, and
+    so did summing the levels at 16 x 16 before upsampling.
     """
 
     channels: int
