@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -13,6 +14,12 @@ from .upsample import bilinear_matrix
 # genes are clamped this far from 0 and 1 before their logit: a level then lies within +-13.8, far past
 # the +-5.5 that already saturates an 8-bit pixel
 GENE_MARGIN = 1e-6
+
+
+@functools.lru_cache(maxsize=16)
+def _stacked_columns(sides: tuple[int, ...], width: int, device, dtype) -> torch.Tensor:
+    """sum(sides) x width: every level's column interpolation matrix transposed, stacked (built once)."""
+    return torch.cat([bilinear_matrix(side, width, False, device, dtype) for side in sides], -1).T.contiguous()
 
 
 def pyramid_sides(finest: int) -> list[int]:
@@ -70,14 +77,10 @@ class PyramidEncoding(UnitGenes):
         n, device, dtype = genomes.shape[0], genomes.device, genomes.dtype
         logits = torch.logit(genomes.reshape(n, -1).clamp(GENE_MARGIN, 1 - GENE_MARGIN))
         height, width = self.image_size
-        lefts, rights, start = [], [], 0
-        for side in self.sides:
-            size = self.channels * side * side
-            grid = logits[:, start:start + size].view(n, self.channels, side, side)
-            lefts.append(bilinear_matrix(side, height, False, device, dtype) @ grid)
-            rights.append(bilinear_matrix(side, width, False, device, dtype))
-            start += size
-        left, right = torch.cat(lefts, -1), torch.cat(rights, -1).T
+        levels = logits.split([self.channels * side * side for side in self.sides], dim=1)
+        left = torch.cat([bilinear_matrix(side, height, False, device, dtype) @ level.view(n, self.channels, side, side)
+                          for side, level in zip(self.sides, levels)], -1)
+        right = _stacked_columns(tuple(self.sides), width, device, dtype)
         images = torch.empty(n, self.channels, height, width, device=device, dtype=dtype)
         block = max(1, QUANTIZE_BLOCK // images[0].numel()) if device.type == "cpu" else n
         for first in range(0, n, block):
