@@ -9,9 +9,6 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 
-# values rounded at a time on a CPU by quantize_: 2 MB in fp32, so that a block stays in the cache
-QUANTIZE_BLOCK = 1 << 19
-
 
 def quantize(images: torch.Tensor) -> torch.Tensor:
     """Round images in [0, 1] to the 256 levels a PNG stores, staying in float (a new tensor)."""
@@ -19,13 +16,11 @@ def quantize(images: torch.Tensor) -> torch.Tensor:
 
 
 def quantize_(images: torch.Tensor) -> torch.Tensor:
-    """``quantize`` in place. On a CPU a block of values at a time: a population's images at 224 px (19 MB at
-    population 32) outgrow the cache, and rounding them whole read and wrote them from memory four times."""
-    if images.device.type != "cpu" or not images.is_contiguous() or images.numel() <= QUANTIZE_BLOCK:
-        return images.clamp_(0, 1).mul_(255).round_().div_(255)
-    for block in images.view(-1).split(QUANTIZE_BLOCK):
-        block.clamp_(0, 1).mul_(255).round_().div_(255)
-    return images
+    """``quantize`` in place, each step over the whole batch at once. Rounding in cache-sized blocks, as this
+    did before, was slower inside a search loop: every step of every block is a parallel region whose
+    sleeping OpenMP threads must be woken (torch waits passively, see ``evofool/__init__``), which cost
+    3.4 ms a generation against 1.2 whole (33 images at 224 px, EfficientNet-Lite0 on OpenVINO, 2 cores)."""
+    return images.clamp_(0, 1).mul_(255).round_().div_(255)
 
 
 def to_pil(image: torch.Tensor) -> Image.Image:

@@ -1,6 +1,7 @@
 """The direct-encoding GA: reaches its target, is reproducible, and reports what the saved image scores."""
 
 import pytest
+import numpy as np
 import torch
 
 import evofool
@@ -191,13 +192,14 @@ def test_bilinear_rendering_matches_torch_interpolate():
     assert torch.allclose(encoding.render(genomes), expected, atol=1e-6)
 
 
-def test_images_are_rounded_in_cache_sized_blocks_exactly_as_whole_and_genomes_stay_untouched():
+def test_images_are_rounded_to_the_levels_a_png_stores_and_genomes_stay_untouched():
     from evofool.encodings import saved_images
-    from evofool.images import QUANTIZE_BLOCK, quantize, quantize_
+    from evofool.images import quantize, quantize_
 
-    images = torch.rand(3 * QUANTIZE_BLOCK // 100 + 7, 10, 10, generator=torch.Generator().manual_seed(0)) * 1.2 - 0.1
-    whole = images.clamp(0, 1).mul(255).round().div(255)
-    assert images.numel() > QUANTIZE_BLOCK and torch.equal(quantize(images), whole)
+    images = torch.rand(300, 10, 10, generator=torch.Generator().manual_seed(0)) * 1.2 - 0.1
+    levels = np.rint(np.clip(images.numpy(), 0, 1) * np.float32(255))  # numpy rounds half to even, as PNGs do here
+    whole = torch.from_numpy(levels.astype(np.float32) / np.float32(255))
+    assert torch.equal(quantize(images), whole)
     assert not torch.equal(images, whole)  # quantize leaves its input alone; quantize_ rounds it in place
     assert torch.equal(quantize_(images), whole) and torch.equal(images, whole)
     # a full-resolution direct genome renders as itself: saving it must not round the genome

@@ -172,7 +172,7 @@ def test_pyramid_image_is_the_sigmoid_of_its_levels_logits_summed_at_the_input_s
         expected = expected + F.interpolate(level, size=(40, 30), mode="bilinear", align_corners=False)
         start += 3 * side * side
     assert torch.allclose(encoding.render(genomes), torch.sigmoid(expected), atol=1e-6)
-    big = PyramidEncoding(3, (224, 224))  # rendered a few images at a time: the same as one by one
+    big = PyramidEncoding(3, (224, 224))  # a batch renders as its images do one by one (what is saved)
     many = torch.rand(9, *big.genome_shape, generator=torch.Generator().manual_seed(1))
     assert torch.equal(big.render(many)[8], big.render(many[8:])[0])
     gray = encoding.render(encoding.center()[None])
