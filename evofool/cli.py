@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "<input side> --upsample nearest)")
     p.add_argument("--sigma", type=float, help="strategies: initial step size in logit space (default 0.5)")
     p.add_argument("--coordinate-scale", type=_coordinate_scale, metavar="S",
-                   help="cppn: stretch x, y, d by S before the network, or 'raw' for pixel indices as in the paper")
+                   help="cppn: stretch x, y, d by S before the network (default: 2 for inputs up to 64 px, else 8), "
+                        "or 'raw' for pixel indices as in the paper")
     p.add_argument("--render-side", type=int, metavar="N",
                    help="cppn: draw the network on an N-pixel grid (longest side) and upsample it bilinearly to "
                         "the input (default 112: 4x cheaper at 224 px; 0: every input pixel)")

@@ -182,3 +182,13 @@ def test_a_coarser_render_grid_is_upsampled_to_the_input_and_saved_with_the_geno
     (tmp_path / "g.json").write_text(json.dumps(saved))
     with pytest.raises(GenomeError, match="render_side"):
         load_genome_dict(tmp_path / "g.json")
+
+
+def test_cppn_defaults_follow_the_input_size_and_travel_with_the_genome():
+    small, large = make_encoding("cppn", (1, 28, 28)), make_encoding("cppn", (3, 224, 224))
+    assert (small.coordinates["scale"], small.max_hidden) == (2.0, 40)
+    assert (large.coordinates["scale"], large.max_hidden) == (8.0, 24)
+    given = make_encoding("cppn", (1, 28, 28), coordinate_scale=8.0, max_hidden=5)
+    assert (given.coordinates["scale"], given.max_hidden) == (8.0, 5)  # what is given wins
+    genome = small.random(1, torch.Generator().manual_seed(0), "cpu")[0]
+    assert small.to_dict(genome)["coordinates"]["scale"] == 2.0  # saved with the genome, so it renders alike
