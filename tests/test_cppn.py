@@ -184,11 +184,16 @@ def test_a_coarser_render_grid_is_upsampled_to_the_input_and_saved_with_the_geno
         load_genome_dict(tmp_path / "g.json")
 
 
-def test_cppn_defaults_follow_the_input_size_and_travel_with_the_genome():
+def test_the_coordinate_scale_follows_the_input_size_and_travels_with_the_genome():
     small, large = make_encoding("cppn", (1, 28, 28)), make_encoding("cppn", (3, 224, 224))
-    assert (small.coordinates["scale"], small.max_hidden) == (2.0, 40)
-    assert (large.coordinates["scale"], large.max_hidden) == (8.0, 24)
-    given = make_encoding("cppn", (1, 28, 28), coordinate_scale=8.0, max_hidden=5)
-    assert (given.coordinates["scale"], given.max_hidden) == (8.0, 5)  # what is given wins
+    assert small.coordinates["scale"] == 2.0 and large.coordinates["scale"] == 8.0
+    assert make_encoding("cppn", (1, 28, 28), coordinate_scale=8.0).coordinates["scale"] == 8.0  # given wins
     genome = small.random(1, torch.Generator().manual_seed(0), "cpu")[0]
     assert small.to_dict(genome)["coordinates"]["scale"] == 2.0  # saved with the genome, so it renders alike
+
+
+def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes(lenet):
+    result = evofool.evolve(lenet, "Coat", algorithm="ga", encoding="cppn", pop_size=8, generations=1,
+                            target_confidence=None)
+    assert result.config["encoding_params"]["max_hidden"] == 40
+    assert make_encoding("cppn", (1, 28, 28)).max_hidden == 24  # MAP-Elites and the rest keep the encoding's cap

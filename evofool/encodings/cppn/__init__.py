@@ -16,22 +16,19 @@ IDENTITY = coordinate_map(1.0, 1)  # genomes saved before coordinate scales rend
 LOCAL_WEIGHT_UNIT = 2.0  # a strategy's step of 1 around a CPPN moves a weight by 2 (the range is [-10, 10])
 
 
-# The CPPN defaults by input size, measured at both ends (README Benchmarks; the 64-pixel line between them is
-# a guess). Small inputs (28-pixel Fashion-MNIST; scripts/tune_coordinate_scale.py: the GA, population 128,
-# 200 generations, 10 classes x 2 seeds on the shipped LeNet to 0.9999 and on two tuning CNNs to 0.999):
-# coordinate scale 2 and up to 40 hidden nodes reached 59 of 60 runs, scale 2 with 24 nodes 56, scale 8 with
-# 24 nodes 53; the runs that miss are trapped ones (one Shirt run stayed at 0.575 with 24 nodes, where every
-# genome had reached the cap and could no longer grow). Large inputs (224-pixel ImageNet, 1000-class
-# MAP-Elites at 40,000 evaluations): scale 8 0.082, 16 0.086, 32 0.064; 24 nodes keep a render on the 112-pixel
-# grid under the cost of scoring the image.
+# The coordinate scale by input size, measured at both ends (README Benchmarks; the 64-pixel line between
+# them is a guess). Small inputs (28-pixel Fashion-MNIST; scripts/tune_coordinate_scale.py: the GA, population
+# 128, 200 generations, 10 classes x 2 seeds on the shipped LeNet to 0.9999 and on two tuning CNNs to 0.999):
+# scale 2 reached 56 of 60 runs, scale 8 53; LeNet MAP-Elites, 300 generations of 64, 12 seeds: 120/120 cells
+# at 0.99 with either. Large inputs (224-pixel ImageNet, 1000-class MAP-Elites at 40,000 evaluations): scale
+# 8 0.082, 16 0.086, 32 0.064.
 SMALL_INPUT = 64
-SMALL_INPUT_DEFAULTS = dict(coordinate_scale=2.0, max_hidden=40)
-LARGE_INPUT_DEFAULTS = dict(coordinate_scale=8.0, max_hidden=24)
+SMALL_INPUT_SCALE, LARGE_INPUT_SCALE = 2.0, 8.0
 
 
-def cppn_defaults(side: int) -> dict:
-    """The coordinate scale and hidden-node cap of a CPPN for a model whose input's longest side is ``side``."""
-    return dict(SMALL_INPUT_DEFAULTS if side <= SMALL_INPUT else LARGE_INPUT_DEFAULTS)
+def default_coordinate_scale(side: int) -> float:
+    """The coordinate scale of a CPPN for a model whose input's longest side is ``side`` pixels."""
+    return SMALL_INPUT_SCALE if side <= SMALL_INPUT else LARGE_INPUT_SCALE
 
 
 @dataclass
@@ -47,11 +44,11 @@ class CPPNEncoding:
 
     channels: int
     image_size: tuple[int, int]
-    max_hidden: int | None = None  # None: cppn_defaults of the input
+    max_hidden: int = 24
     color_mode: str = "rgb"
     rates: CPPNMutationRates = field(default_factory=CPPNMutationRates)
     init: dict | None = None
-    coordinate_scale: float | str | None = None  # None: cppn_defaults of the input
+    coordinate_scale: float | str | None = None  # None: default_coordinate_scale of the input
     render_side: int | None = DEFAULT_RENDER_SIDE
 
     name = "cppn"
@@ -60,9 +57,8 @@ class CPPNEncoding:
     def __post_init__(self):
         if self.color_mode not in COLOR_MODES:
             raise ValueError(f"unknown colour mode {self.color_mode!r}; choose one of {', '.join(COLOR_MODES)}")
-        for name, value in cppn_defaults(max(self.image_size)).items():
-            if getattr(self, name) is None:
-                setattr(self, name, value)
+        if self.coordinate_scale is None:
+            self.coordinate_scale = default_coordinate_scale(max(self.image_size))
         self.coordinates = coordinate_map(self.coordinate_scale, max(self.image_size))
         check_render_side(self.render_side)
         if self.init is not None:
