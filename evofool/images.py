@@ -9,7 +9,6 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 
-
 def quantize(images: torch.Tensor) -> torch.Tensor:
     """Round images in [0, 1] to the 256 levels a PNG stores, staying in float (a new tensor)."""
     return quantize_(images.clone(memory_format=torch.contiguous_format))

@@ -1,7 +1,7 @@
 """The direct-encoding GA: reaches its target, is reproducible, and reports what the saved image scores."""
 
-import pytest
 import numpy as np
+import pytest
 import torch
 
 import evofool
