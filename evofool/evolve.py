@@ -144,8 +144,9 @@ def evolve(
     ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a number, or "raw" for the
     original code's pixel indices; None: 2 for inputs up to 64 px, 8 above), and on such small inputs the GA's
     CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes; ``render_side`` the grid it is evaluated on
-    before upsampling to the input (None: the encoding's default, 112; 0: every input pixel). ``sigma`` is a strategy's initial step size,
-    ``patience`` the generations without improvement after which it restarts around its best genome.
+    before upsampling to the input (None: the encoding's default, 112; 0: every input pixel). ``sigma`` is a
+    strategy's initial step size, ``patience`` the generations without improvement after which it restarts
+    around its best genome.
     ``robust`` (e.g. ``"crops"`` or ``"shift,scale,rotate"``; see :mod:`evofool.robust`) makes the fitness the
     mean confidence over transformed views of each image, ``robust_samples`` random views per image drawn
     anew each generation (the crops are ten); ``evaluations`` then counts images, each ``robust_samples``
