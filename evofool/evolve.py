@@ -16,7 +16,7 @@ from .algorithms.operators import sel_best, sel_tournament
 from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
 from .encodings import make_encoding, saved_images
-from .encodings.cppn import SMALL_INPUT
+from .encodings.cppn import small_input
 from .results import EvolutionResult, milestones_from_logbook
 from .robust import RobustFitness, check_robust
 
@@ -177,7 +177,7 @@ def evolve(
     device = torch.device(device) if device is not None else classifier.device
     target_index = classifier.class_index(target)
     cppn_options = {}
-    if encoding == "cppn" and max(classifier.input_size[1:]) <= SMALL_INPUT:
+    if encoding == "cppn" and small_input(max(classifier.input_size[1:])):
         cppn_options["max_hidden"] = GA_CPPN_SMALL_INPUT_HIDDEN
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, upsample=upsample,
                                     coordinate_scale=coordinate_scale, render_side=render_side, **cppn_options)

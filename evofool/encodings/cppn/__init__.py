@@ -26,9 +26,14 @@ SMALL_INPUT = 64
 SMALL_INPUT_SCALE, LARGE_INPUT_SCALE = 2.0, 8.0
 
 
+def small_input(side: int) -> bool:
+    """Whether a model whose input's longest side is ``side`` pixels gets the small-input CPPN defaults."""
+    return side <= SMALL_INPUT
+
+
 def default_coordinate_scale(side: int) -> float:
     """The coordinate scale of a CPPN for a model whose input's longest side is ``side`` pixels."""
-    return SMALL_INPUT_SCALE if side <= SMALL_INPUT else LARGE_INPUT_SCALE
+    return SMALL_INPUT_SCALE if small_input(side) else LARGE_INPUT_SCALE
 
 
 @dataclass
