@@ -25,13 +25,15 @@ IDS = {name: index for index, name in enumerate(NAMES)}
 MUTABLE = ["sine", "sigmoid", "gaussian", "linear", "tanh", "abs", "cosine"]
 
 
-def apply_by_id(pre: torch.Tensor, ids: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """Write into row n of ``out`` the activation numbered ``ids[n]`` of row n of ``pre`` (N x ...), with one
-    call per distinct id; ``out`` may be a strided view (the renderer's node values). Returns ``out``."""
-    present = ids.unique().tolist()
-    if len(present) == 1:
-        return out.copy_(ACTIVATIONS[NAMES[present[0]]](pre))
-    for index in present:
-        rows = (ids == index).nonzero().squeeze(1)
-        out.index_copy_(0, rows, ACTIVATIONS[NAMES[index]](pre.index_select(0, rows)))  # 5x faster than [rows]
-    return out
+def apply_grouped_(pre: torch.Tensor, counts: list[int]) -> torch.Tensor:
+    """Apply activations in place to the rows of ``pre`` (N x ...), which come grouped by activation id:
+    the first ``counts[0]`` rows take function 0, the next ``counts[1]`` function 1, and so on. Rows grouped
+    beforehand (the renderer orders each node's genomes by their function) make every group a contiguous
+    slice, with no gathering and scattering of rows. Returns ``pre``."""
+    start = 0
+    for index, count in enumerate(counts):
+        if count:
+            rows = pre[start : start + count]
+            rows.copy_(ACTIVATIONS[NAMES[index]](rows))
+            start += count
+    return pre
