@@ -1,7 +1,7 @@
 """MAP-Elites campaigns: LeNet with every class at 0.99 in one run, and EfficientNet-Lite0 over all 1000
 classes within a CPU time budget (median elite confidence and elites at 0.99 against evaluations).
 
-    python scripts/bench_campaign.py [--parts lenet imagenet emitters] [--imagenet-minutes 30] [--precision bf16]
+    python scripts/bench_campaign.py [--parts lenet imagenet emitters] [--imagenet-minutes 30] [--precision bf16] [--seed 1]
 
 `imagenet` is the paper's MAP-Elites (uniform parents, CPPN GA), run for ``--imagenet-minutes`` of wall clock;
 `emitters` adds strategy emitters (``--emitters``, 16 samples each) beside the uniform parents, on the direct
@@ -40,7 +40,7 @@ def bench_lenet(out, generations, pop):
                 elites={e["label"]: round(e["confidence"], 6) for e in manifest["elites"]})
 
 
-def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", **options):
+def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", seed=0, **options):
     """MAP-Elites over all 1000 classes for ``minutes`` of wall clock: run in chunks, each resuming the last
     (exactly, from its checkpoint), until the time is spent. A chunk ends by rendering all 1000 elites
     (seconds), so after a first chunk of 20 generations each is sized from the rate measured so far to the
@@ -53,7 +53,7 @@ def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", **options):
         rate = state["gen"] / (time.perf_counter() - started) if state else None  # generations a second
         generations = (state["gen"] if state else 0) + (20 if rate is None else max(1, min(1000, int(left * rate))))
         saved = {}
-        result = map_elites(classifier, encoding, pop_size=pop, generations=generations, seed=0, resume=state,
+        result = map_elites(classifier, encoding, pop_size=pop, generations=generations, seed=seed, resume=state,
                             on_generation=rows.append, checkpoint=saved.update, **options)
         state = saved
     every = max(1, len(rows) // 60)
@@ -75,14 +75,16 @@ def main():
     parser.add_argument("--emitter-objective", default="cell", choices=("cell", "improvement"))
     parser.add_argument("--emitter-encoding", default="direct", choices=("direct", "cppn"))
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    parser.add_argument("--seed", type=int, default=0, help="the ImageNet campaign's seed (another trajectory)")
     parser.add_argument("--out", default="results/bench_campaign.json")
     args = parser.parse_args()
     report = json.load(open(args.out)) if os.path.exists(args.out) else {}
     if "lenet" in args.parts:
         report["lenet_fmnist"] = bench_lenet("results/sample-gallery", generations=300, pop=64)
     if "imagenet" in args.parts:
-        key = "efficientnet_lite0" + ("" if args.precision == "fp32" else "_" + args.precision)
-        report[key] = bench_imagenet(args.imagenet_minutes, pop=64, precision=args.precision)
+        key = ("efficientnet_lite0" + ("" if args.precision == "fp32" else "_" + args.precision)
+               + ("" if args.seed == 0 else f"_seed{args.seed}"))
+        report[key] = bench_imagenet(args.imagenet_minutes, pop=64, precision=args.precision, seed=args.seed)
     if "emitters" in args.parts:
         key = ("efficientnet_lite0_emitters" + ("" if args.precision == "fp32" else "_" + args.precision) + ("" if args.emitter_encoding == "direct" else "_cppn")
                + ("" if args.emitter_objective == "cell" else "_improvement"))
