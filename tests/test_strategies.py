@@ -146,6 +146,20 @@ def test_bilinear_genome_renders_smoothly():
     assert len(bilinear.unique()) > 4 and bilinear[0, 0, 0, 0] == 1.0 and bilinear[0, 0, 7, 7] == 0.0
 
 
+@pytest.mark.parametrize("side", [5, 48])  # matrix products up to MATRIX_SIDE, F.interpolate above
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_bilinear_upsampling_matches_interpolate_on_either_path(side, align_corners):
+    import torch.nn.functional as F
+
+    from evofool.encodings.upsample import bilinear
+
+    images = torch.rand(2, 3, side, side + 3, generator=torch.Generator().manual_seed(side))
+    expected = F.interpolate(images, size=(61, 70), mode="bilinear", align_corners=align_corners)
+    resized = bilinear(images[:, None], (61, 70), align_corners)  # any leading dimensions
+    assert resized.shape == (2, 1, 3, 61, 70)
+    assert torch.allclose(resized[:, 0], expected, atol=1e-6)
+
+
 def test_dct_genome_is_a_smooth_image_in_range():
     from evofool.encodings import make_encoding
 
