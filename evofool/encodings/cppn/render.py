@@ -125,9 +125,10 @@ def _render_chunk(population, active, layout, grid, color_mode):
     weight, activation = parts["weight"], parts["activation"]
     rows = torch.arange(n, device=device)
 
-    values = torch.empty(n, n_in + depth, grid.shape[1], device=device)
+    slots, pixels = n_in + depth, grid.shape[1]
+    values = torch.empty(n, slots, pixels, device=device)
     values[:, :n_in] = grid
-    slots, flat_values = values.shape[1], values.view(-1, values.shape[2])  # rows of node values, for index_select
+    flat_values = values.view(-1, pixels)  # row genome * slots + k: node k's values, for index_select / index_copy_
     for t in range(depth):
         m = sum(1 for count in active if count > t)  # genomes that have a hidden node at position t
         node = hidden_order[:m, t]
@@ -139,7 +140,7 @@ def _render_chunk(population, active, layout, grid, color_mode):
         # summing just those sources reads a few rows of node values where a product over all 4 + t read all
         genome, source = (incoming != 0).nonzero(as_tuple=True)
         terms = flat_values.index_select(0, group[genome] * slots + source).mul_(incoming[genome, source, None])
-        pre = values.new_zeros(m, values.shape[2]).index_add_(0, genome, terms)
+        pre = values.new_zeros(m, pixels).index_add_(0, genome, terms)
         apply_grouped_(pre, torch.bincount(ids, minlength=len(NAMES)).tolist())
         flat_values.index_copy_(0, group * slots + n_in + t, pre)
         # the other genomes have no node here; their slot meets zero weights in the output layer, and
