@@ -2,11 +2,14 @@
 classes within a CPU time budget (median elite confidence and elites at 0.99 against evaluations).
 
     python scripts/bench_campaign.py [--parts lenet imagenet emitters] [--imagenet-minutes 30] [--precision bf16] [--seed 1]
+                                     [--render-side 56] [--save-state archive.pt]
 
 `imagenet` is the paper's MAP-Elites (uniform parents, CPPN GA), run for ``--imagenet-minutes`` of wall clock;
 `emitters` adds strategy emitters (``--emitters``, 16 samples each) beside the uniform parents, on the direct
 encoding's 16 x 16 bilinear genome or on CPPNs (``--emitter-encoding cppn``: a strategy tunes an elite's
-weights). ``--precision bf16`` scores in bf16 (the archive still holds fp32 confidences, see
+weights). ``--render-side N`` draws the ImageNet campaign's CPPNs on another grid (key suffix ``_sideN``);
+``--save-state`` keeps its final checkpoint (torch.save), from which a generation can be timed on a grown
+archive. ``--precision bf16`` scores in bf16 (the archive still holds fp32 confidences, see
 ``algorithms/confirm.py``) and reports under a ``_bf16`` key.
 
 The LeNet run is a real campaign directory (results/sample-gallery: manifest, elites, contact sheet,
@@ -18,6 +21,8 @@ import json
 import os
 import shutil
 import time
+
+import torch
 
 import evofool
 from evofool.algorithms.map_elites import map_elites
@@ -40,7 +45,7 @@ def bench_lenet(out, generations, pop):
                 elites={e["label"]: round(e["confidence"], 6) for e in manifest["elites"]})
 
 
-def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", seed=0, **options):
+def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", seed=0, state_out=None, **options):
     """MAP-Elites over all 1000 classes for ``minutes`` of wall clock: run in chunks, each resuming the last
     (exactly, from its checkpoint), until the time is spent. A chunk ends by rendering all 1000 elites
     (seconds), so after a first chunk of 20 generations each is sized from the rate measured so far to the
@@ -56,6 +61,8 @@ def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", seed=0, **op
         result = map_elites(classifier, encoding, pop_size=pop, generations=generations, seed=seed, resume=state,
                             on_generation=rows.append, checkpoint=saved.update, **options)
         state = saved
+    if state_out:
+        torch.save(state, state_out)
     every = max(1, len(rows) // 60)
     curve = [dict(evals=r["evals"], median=round(r["median"], 5), at_0_99=r["at_0_99"], seconds=round(r["seconds"], 1))
              for r in rows[::every] + [rows[-1]]]
@@ -76,6 +83,8 @@ def main():
     parser.add_argument("--emitter-encoding", default="direct", choices=("direct", "cppn"))
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     parser.add_argument("--seed", type=int, default=0, help="the ImageNet campaign's seed (another trajectory)")
+    parser.add_argument("--render-side", type=int, default=None, help="the ImageNet campaign's CPPN grid")
+    parser.add_argument("--save-state", default=None, help="write the ImageNet campaign's final checkpoint here")
     parser.add_argument("--out", default="results/bench_campaign.json")
     args = parser.parse_args()
     report = json.load(open(args.out)) if os.path.exists(args.out) else {}
@@ -84,7 +93,10 @@ def main():
     if "imagenet" in args.parts:
         key = ("efficientnet_lite0" + ("" if args.precision == "fp32" else "_" + args.precision)
                + ("" if args.seed == 0 else f"_seed{args.seed}"))
-        report[key] = bench_imagenet(args.imagenet_minutes, pop=64, precision=args.precision, seed=args.seed)
+        key += "" if args.render_side is None else f"_side{args.render_side}"
+        side = {} if args.render_side is None else dict(render_side=args.render_side)
+        report[key] = bench_imagenet(args.imagenet_minutes, pop=64, precision=args.precision, seed=args.seed,
+                                     state_out=args.save_state, **side)
     if "emitters" in args.parts:
         key = ("efficientnet_lite0_emitters" + ("" if args.precision == "fp32" else "_" + args.precision) + ("" if args.emitter_encoding == "direct" else "_cppn")
                + ("" if args.emitter_objective == "cell" else "_improvement"))
