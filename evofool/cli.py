@@ -13,6 +13,7 @@ from .commands import COMPILE_PAUSE, MIN_SIZE, MAX_SIZE
 from .dreams import UnknownLayerError
 from .encodings import ENCODINGS
 from .encodings.cppn.fit import ACTIVATIONS as FIT_ACTIVATIONS
+from .encodings.cppn.render import COLOR_MODES, DEFAULT_COLOR_MODE
 from .encodings.direct import UPSAMPLING
 from .evolve import ALGORITHMS, DEFAULT_ALGORITHM
 
@@ -20,6 +21,8 @@ EXIT_USAGE = 2
 
 COMPILE_HELP = ("score through torch.compile: ~1.07x faster EfficientNet-Lite0 on a 2-core CPU, after "
                 f"{COMPILE_PAUSE}; worth it only for long runs")
+COLOR_MODE_HELP = (f"cppn, colour models: read the three outputs as hue, lightness, saturation (hls) or as red, green, "
+                   f"blue (rgb); default {DEFAULT_COLOR_MODE}")
 
 
 def _coordinate_scale(text: str) -> float | str:
@@ -95,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--render-side", type=int, metavar="N",
                    help="cppn: draw the network on an N-pixel grid (longest side) and upsample it bilinearly to "
                         "the input (default 112: 4x cheaper at 224 px; 0: every input pixel)")
+    p.add_argument("--color-mode", choices=COLOR_MODES, help=COLOR_MODE_HELP)
     p.add_argument("--robust", nargs="?", const="shift,scale,rotate", metavar="TRANSFORMS",
                    help="fitness = mean confidence over transformed views: crops (the paper's ten), or any of "
                         "shift[=0.08],scale[=0.1],rotate[=5] drawn anew each generation (bare --robust: all three)")
@@ -223,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged")
     p.add_argument("--render-side", type=int, metavar="N",
                    help="cppn: the grid the networks are drawn on before upsampling (default 112; 0: every pixel)")
+    p.add_argument("--color-mode", choices=COLOR_MODES, help=COLOR_MODE_HELP)
     p.add_argument("--seeds", type=int, nargs="+", help="default 0")
     p.add_argument("--jobs", type=int, help="parallel jobs (default 1; a resume keeps the campaign's)")
     p.add_argument("--executor", choices=("loky", "dask"), help="how parallel jobs run (default loky)")

@@ -76,7 +76,7 @@ def cmd_evolve(args):
             seed=args.seed, target_confidence=args.confidence, genome_size=args.genome_size,
             device=args.device, init=init, on_generation=bar, algorithm=args.algorithm, budget=budget,
             sigma=args.sigma, upsample=args.upsample, coordinate_scale=args.coordinate_scale,
-            render_side=args.render_side,
+            render_side=args.render_side, color_mode=args.color_mode,
             robust=args.robust, robust_samples=args.robust_samples,
         )
     save_result(result, args.out, force=args.force)
@@ -269,7 +269,7 @@ def cmd_transfer(args):
 
 # campaign options that are the campaign's configuration (their defaults are CampaignConfig's)
 CAMPAIGN_OPTIONS = ("encoding", "algorithm", "classes", "generations", "budget", "pop", "search", "emitters", "parents",
-                    "genome_size", "upsample", "render_side", "seeds", "checkpoint_every", "compile", "labels", "backend",
+                    "genome_size", "upsample", "render_side", "color_mode", "seeds", "checkpoint_every", "compile", "labels", "backend",
                     "precision")
 
 

@@ -17,6 +17,7 @@ from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
 from .encodings import make_encoding, saved_images
 from .encodings.cppn import small_input
+from .encodings.cppn.render import check_color_mode
 from .results import EvolutionResult, milestones_from_logbook
 from .robust import RobustFitness, check_robust
 
@@ -127,6 +128,7 @@ def evolve(
     upsample: str | None = None,
     coordinate_scale: float | str | None = None,
     render_side: int | None = None,
+    color_mode: str | None = None,
     robust: str | None = None,
     robust_samples: int = 8,
 ) -> EvolutionResult:
@@ -144,7 +146,8 @@ def evolve(
     ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a number, or "raw" for the
     original code's pixel indices; None: 2 for inputs up to 64 px, 8 above), and on such small inputs the GA's
     CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes; ``render_side`` the grid it is evaluated on
-    before upsampling to the input (None: the encoding's default, 112; 0: every input pixel). ``sigma`` is a
+    before upsampling to the input (None: the encoding's default, 112; 0: every input pixel), ``color_mode``
+    how its three outputs make a colour ("hls", the default, or "rgb"; gray models draw one). ``sigma`` is a
     strategy's initial step size, ``patience`` the generations without improvement after which it restarts
     around its best genome.
     ``robust`` (e.g. ``"crops"`` or ``"shift,scale,rotate"``; see :mod:`evofool.robust`) makes the fitness the
@@ -165,7 +168,7 @@ def evolve(
         encoding = "direct" if algorithm == "ga" else DEFAULT_STRATEGY_ENCODING
     strategy_run = algorithm != "ga"
     _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
-              genome_size, upsample, render_side)
+              genome_size, upsample, render_side, color_mode)
     if robust is not None:
         check_robust(robust, robust_samples)
     if encoding == "direct":  # the default grid, no larger than a small model's input
@@ -180,7 +183,8 @@ def evolve(
     if encoding == "cppn" and small_input(max(classifier.input_size[1:])):
         cppn_options["max_hidden"] = GA_CPPN_SMALL_INPUT_HIDDEN
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, upsample=upsample,
-                                    coordinate_scale=coordinate_scale, render_side=render_side, **cppn_options)
+                                    coordinate_scale=coordinate_scale, render_side=render_side, color_mode=color_mode,
+                                    **cppn_options)
     _check_memory(pop_size, genome_encoding, classifier, robust_samples if robust else 1)
     if genome_encoding.mate is None:
         cxpb = 0.0
@@ -282,7 +286,7 @@ def _check_memory(pop_size, encoding, classifier, views) -> None:
 
 
 def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
-              genome_size, upsample, render_side):
+              genome_size, upsample, render_side, color_mode):
     """Refuse settings no search can run with, or that the encoding would ignore, before anything is built
     (one-line messages)."""
     if algorithm not in ALGORITHMS:
@@ -307,6 +311,11 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         raise ValueError(f"--render-side sets the grid a CPPN is drawn on; the {encoding} encoding has none")
     if upsample is not None and encoding != "direct":
         raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {encoding} encoding has none")
+    if color_mode is not None:
+        check_color_mode(color_mode)
+        if encoding != "cppn" or init is not None:
+            raise ValueError("--color-mode sets how a new CPPN's outputs make a colour; "
+                             + ("a seed genome (--init) keeps its own" if init is not None else f"the {encoding} encoding has none"))
     if algorithm != "ga" and encoding == "cppn":
         raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
                          "use --algorithm ga with --encoding cppn, or --encoding cppn-weights (a fixed graph)")

@@ -2,12 +2,13 @@
 classes within a CPU time budget (median elite confidence and elites at 0.99 against evaluations).
 
     python scripts/bench_campaign.py [--parts lenet imagenet emitters] [--imagenet-minutes 30] [--precision bf16] [--seed 1]
-                                     [--render-side 56] [--save-state archive.pt]
+                                     [--render-side 56] [--color-mode rgb] [--save-state archive.pt]
 
 `imagenet` is the paper's MAP-Elites (uniform parents, CPPN GA), run for ``--imagenet-minutes`` of wall clock;
 `emitters` adds strategy emitters (``--emitters``, 16 samples each) beside the uniform parents, on the direct
 encoding's 16 x 16 bilinear genome or on CPPNs (``--emitter-encoding cppn``: a strategy tunes an elite's
-weights). ``--render-side N`` draws the ImageNet campaign's CPPNs on another grid (key suffix ``_sideN``);
+weights). ``--render-side N`` draws the ImageNet campaign's CPPNs on another grid (key suffix ``_sideN``),
+``--color-mode rgb`` reads their outputs as red, green, blue instead of the default HLS (suffix ``_rgb``);
 ``--save-state`` keeps its final checkpoint (torch.save), from which a generation can be timed on a grown
 archive. ``--precision bf16`` scores in bf16 (the archive still holds fp32 confidences, see
 ``algorithms/confirm.py``) and reports under a ``_bf16`` key.
@@ -27,6 +28,7 @@ import torch
 import evofool
 from evofool.algorithms.map_elites import map_elites
 from evofool.campaigns import CampaignConfig, run_campaign, start_campaign
+from evofool.encodings.cppn.render import COLOR_MODES, DEFAULT_COLOR_MODE
 from evofool.gallery import write_gallery
 from evofool.campaigns.checkpoint import write_json
 
@@ -67,7 +69,7 @@ def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", seed=0, stat
     curve = [dict(evals=r["evals"], median=round(r["median"], 5), at_0_99=r["at_0_99"], seconds=round(r["seconds"], 1))
              for r in rows[::every] + [rows[-1]]]
     return dict(device=str(classifier.device), backend=classifier.backend, precision=precision, encoding=encoding,
-                options=options, pop=pop,
+                options=options, pop=pop, color_mode=options.get("color_mode", DEFAULT_COLOR_MODE) if encoding == "cppn" else None,
                 minutes=minutes, wall_seconds=round(time.perf_counter() - started, 1), generations=state["gen"],
                 evaluations=result.evaluations,
                 seconds=round(result.seconds, 1), final=curve[-1], curve=curve,
@@ -84,6 +86,7 @@ def main():
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     parser.add_argument("--seed", type=int, default=0, help="the ImageNet campaign's seed (another trajectory)")
     parser.add_argument("--render-side", type=int, default=None, help="the ImageNet campaign's CPPN grid")
+    parser.add_argument("--color-mode", default=None, choices=COLOR_MODES, help="the ImageNet campaign's CPPN colours")
     parser.add_argument("--save-state", default=None, help="write the ImageNet campaign's final checkpoint here")
     parser.add_argument("--out", default="results/bench_campaign.json")
     args = parser.parse_args()
@@ -94,9 +97,11 @@ def main():
         key = ("efficientnet_lite0" + ("" if args.precision == "fp32" else "_" + args.precision)
                + ("" if args.seed == 0 else f"_seed{args.seed}"))
         key += "" if args.render_side is None else f"_side{args.render_side}"
-        side = {} if args.render_side is None else dict(render_side=args.render_side)
+        key += "" if args.color_mode in (None, DEFAULT_COLOR_MODE) else f"_{args.color_mode}"
+        cppn = {name: value for name, value in (("render_side", args.render_side), ("color_mode", args.color_mode))
+                if value is not None}
         report[key] = bench_imagenet(args.imagenet_minutes, pop=64, precision=args.precision, seed=args.seed,
-                                     state_out=args.save_state, **side)
+                                     state_out=args.save_state, **cppn)
     if "emitters" in args.parts:
         key = ("efficientnet_lite0_emitters" + ("" if args.precision == "fp32" else "_" + args.precision) + ("" if args.emitter_encoding == "direct" else "_cppn")
                + ("" if args.emitter_objective == "cell" else "_improvement"))

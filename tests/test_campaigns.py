@@ -346,19 +346,23 @@ def test_a_genome_size_the_model_cannot_take_is_refused_before_the_campaign_star
     assert not out.exists()
 
 
-def test_a_cppn_campaign_stores_its_render_grid_and_older_ones_resume_drawing_every_pixel(tmp_path):
+def test_a_cppn_campaign_stores_its_render_grid_and_colour_mode_and_older_ones_resume_as_they_drew(tmp_path):
     from evofool.campaigns import load_campaign
-    from evofool.encodings.cppn.render import DEFAULT_RENDER_SIDE
+    from evofool.encodings.cppn.render import DEFAULT_COLOR_MODE, DEFAULT_RENDER_SIDE
 
     cppn = start_campaign(CampaignConfig(model="perceptron_digits", generations=2, pop=8), tmp_path / "cppn")
     direct = start_campaign(CampaignConfig(model="perceptron_digits", encoding="direct", generations=2, pop=8),
                             tmp_path / "direct")
     assert json.loads((cppn / "campaign.json").read_text())["render_side"] == DEFAULT_RENDER_SIDE
     assert json.loads((direct / "campaign.json").read_text())["render_side"] is None
+    assert json.loads((cppn / "campaign.json").read_text())["color_mode"] == DEFAULT_COLOR_MODE
     stored = json.loads((cppn / "campaign.json").read_text())
-    del stored["render_side"]  # as written before render grids existed
+    del stored["render_side"], stored["color_mode"]  # as written before render grids and colour modes existed
     (cppn / "campaign.json").write_text(json.dumps(stored))
     assert load_campaign(cppn).render_side == 0 and load_campaign(direct).render_side is None
+    assert load_campaign(cppn).color_mode == "rgb" and load_campaign(direct).color_mode is None
+    with pytest.raises(ValueError, match="the direct encoding has none"):
+        CampaignConfig(model="perceptron_digits", encoding="direct", color_mode="rgb").validate()
     stored["render_side"] = -5
     (cppn / "campaign.json").write_text(json.dumps(stored))
     with pytest.raises(CorruptFileError, match="render side"):

@@ -77,6 +77,7 @@ def test_existing_result_is_not_overwritten_without_force(tmp_path, capsys):
     (["--model", "lenet_fmnist", "--target", "Bag", "--encoding", "cppn", "--render-side", "1"], 2,
      "the render side is a whole number of pixels of at least 2"),
     (["--model", "lenet_fmnist", "--target", "Bag", "--render-side", "64"], 2, "the pyramid encoding has none"),
+    (["--model", "lenet_fmnist", "--target", "Bag", "--color-mode", "rgb"], 2, "the pyramid encoding has none"),
 ])
 def test_bad_input_exits_with_one_line_and_writes_nothing(tmp_path, capsys, args, code, message):
     out = tmp_path / "never"

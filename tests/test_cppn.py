@@ -192,6 +192,24 @@ def test_the_coordinate_scale_follows_the_input_size_and_travels_with_the_genome
     assert small.to_dict(genome)["coordinates"]["scale"] == 2.0  # saved with the genome, so it renders alike
 
 
+def test_colour_cppns_read_hls_by_default_and_each_genome_keeps_the_mode_it_was_drawn_in():
+    from evofool.encodings.cppn import render_genome
+    from evofool.encodings.cppn.render import hls_to_rgb
+
+    hls, rgb = make_encoding("cppn", (3, 16, 16)), make_encoding("cppn", (3, 16, 16), color_mode="rgb")
+    assert hls.color_mode == "hls" and rgb.color_mode == "rgb"
+    genomes = hls.random(4, torch.Generator().manual_seed(2), "cpu")
+    as_hls, as_rgb = hls.render(genomes), rgb.render(genomes)
+    assert torch.allclose(as_hls, hls_to_rgb(*as_rgb.flatten(2).unbind(1)).view_as(as_hls))  # the same outputs, read as HLS
+    saved = json.loads(json.dumps(hls.to_dict(genomes[0])))
+    assert saved["color_mode"] == "hls" and torch.allclose(render_genome(saved, 16, for_model=True), as_hls[0])
+    del saved["color_mode"]  # a genome saved before colour modes was drawn in rgb, and seeds rgb runs
+    assert torch.allclose(render_genome(saved, 16, for_model=True), as_rgb[0])
+    assert make_encoding("cppn", (3, 16, 16), init=saved).color_mode == "rgb"
+    with pytest.raises(ValueError, match="unknown colour mode 'hsv'; choose one of rgb, hls"):
+        make_encoding("cppn", (3, 16, 16), color_mode="hsv")
+
+
 def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes(lenet):
     result = evofool.evolve(lenet, "Coat", algorithm="ga", encoding="cppn", pop_size=8, generations=1,
                             target_confidence=None)

@@ -104,6 +104,7 @@ def map_elites(
     sigma: float = 0.5,
     upsample: str | None = None,
     render_side: int | None = None,
+    color_mode: str | None = None,
     parents: str = DEFAULT_PARENT_DRAW,
 ) -> MapElitesResult:
     """Fill an archive with a cell per class (all classes by default) for ``generations`` generations or
@@ -123,8 +124,9 @@ def map_elites(
     ``sigma``, ranking by ``emitter_objective``: "cell" or "improvement", see ``emitters.py``) search around
     elites in the encoding's local space (genes in logit space; a CPPN's weights, its graph fixed).
     ``genome_size`` and ``upsample`` shape the direct encoding's genome, ``render_side`` the grid a CPPN is
-    drawn on (None: the encoding's default). ``parents`` is how parents are drawn (``draw_parents``): "unsolved"
-    (the default, chosen by measurement: see the README) or the paper's "uniform". ``checkpoint`` receives the
+    drawn on and ``color_mode`` how its outputs make a colour (None: the encoding's defaults). ``parents`` is
+    how parents are drawn (``draw_parents``): "unsolved" (the default, chosen by measurement: see the README)
+    or the paper's "uniform". ``checkpoint`` receives the
     state after every generation; passing it back as ``resume`` continues.
     """
     if pop_size < 2 or generations < 1:
@@ -135,7 +137,7 @@ def map_elites(
     indices = [classifier.class_index(c) for c in classes] if classes else list(range(classifier.num_classes))
     device = classifier.device
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, upsample=upsample,
-                                    render_side=render_side)
+                                    render_side=render_side, color_mode=color_mode)
     generator = torch.Generator(device=device).manual_seed(seed)
     target = torch.tensor(indices, device=device)
     emitter_set = (StrategyEmitters(emitters, emitter_pop, genome_encoding, emitter_algorithm, sigma, generator,

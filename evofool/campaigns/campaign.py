@@ -25,7 +25,7 @@ from ..algorithms.map_elites import DEFAULT_PARENT_DRAW, check_parent_draw
 from ..classifiers import BACKENDS, PRECISIONS, load_classifier
 from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
-from ..encodings.cppn.render import DEFAULT_RENDER_SIDE, check_render_side
+from ..encodings.cppn.render import DEFAULT_COLOR_MODE, DEFAULT_RENDER_SIDE, check_color_mode, check_render_side
 from ..images import save_png
 from ..results import check_writable, save_result, write_logbook
 from .checkpoint import (CorruptFileError, StopRequested, capture_rng, load_checkpoint, read_json, restore_rng,
@@ -55,6 +55,7 @@ class CampaignConfig:
     genome_size: int | None = None
     upsample: str | None = None
     render_side: int | None = None  # cppn: the grid it is drawn on (a new campaign stores the default it used)
+    color_mode: str | None = None  # cppn: how its outputs make a colour (a new campaign stores the default it used)
     jobs: int = 1  # how it was run, so that a resume runs it the same way
     executor: str = "loky"
     labels: str | None = None  # labels file of a model file
@@ -88,6 +89,10 @@ class CampaignConfig:
         if self.render_side is not None and not self.encoding.startswith("cppn"):
             raise ValueError(f"--render-side sets the grid a CPPN is drawn on; the {self.encoding} encoding has none")
         check_render_side(self.render_side)
+        if self.color_mode is not None and self.encoding != "cppn":
+            raise ValueError(f"--color-mode sets how a CPPN's outputs make a colour; the {self.encoding} encoding has none")
+        if self.color_mode is not None:
+            check_color_mode(self.color_mode)
         if self.emitters < 0:
             raise ValueError(f"--emitters must be 0 or more, got {self.emitters}")
         if self.parents is not None:
@@ -174,7 +179,7 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
                         generations=config.generations, seed=job["seed"], target_confidence=config.target_confidence,
                         checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
                         algorithm=config.search, genome_size=config.genome_size, upsample=config.upsample,
-                        render_side=config.render_side)
+                        render_side=config.render_side, color_mode=config.color_mode)
         save_result(result, job_dir, force=True)
         return
     from ..algorithms.map_elites import map_elites
@@ -182,7 +187,7 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
     classes = None if config.classes == "all" else config.classes
     result = map_elites(classifier, config.encoding, classes, config.pop, config.generations, job["seed"],
                         genome_size=config.genome_size, upsample=config.upsample, render_side=config.render_side,
-                        checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
+                        color_mode=config.color_mode, checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
                         emitters=config.emitters, parents=config.parents or DEFAULT_PARENT_DRAW)
     cells = []
     for k, index in enumerate(result.archive.classes):
@@ -292,6 +297,8 @@ def start_campaign(config: CampaignConfig, out: str | Path, force: bool = False)
     settle_backend(config)
     if config.encoding.startswith("cppn") and config.render_side is None:
         config.render_side = DEFAULT_RENDER_SIDE  # stored, so that a later default cannot change a resume
+    if config.encoding == "cppn" and config.color_mode is None:
+        config.color_mode = DEFAULT_COLOR_MODE  # stored, so that a later default cannot change a resume
     if config.algorithm == "map-elites" and config.parents is None:
         config.parents = DEFAULT_PARENT_DRAW  # stored, so that a later default cannot change a resume
     _check_encoding(config)
@@ -330,7 +337,7 @@ def _check_encoding(config: CampaignConfig) -> None:
 
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
     make_encoding(config.encoding, input_size, config.genome_size, upsample=config.upsample,
-                  render_side=config.render_side)
+                  render_side=config.render_side, color_mode=config.color_mode)
 
 
 def load_campaign(out: str | Path) -> CampaignConfig:
@@ -344,6 +351,8 @@ def load_campaign(out: str | Path) -> CampaignConfig:
         data["executor"] = data.pop("backend")  # written before scoring backends: "backend" named the executor
     if isinstance(data, dict) and str(data.get("encoding", "cppn")).startswith("cppn") and "render_side" not in data:
         data["render_side"] = 0  # written before render grids: every input pixel was drawn
+    if isinstance(data, dict) and data.get("encoding", "cppn") == "cppn" and "color_mode" not in data:
+        data["color_mode"] = "rgb"  # written before colour modes: outputs were red, green, blue
     if isinstance(data, dict) and data.get("algorithm", "map-elites") == "map-elites" and "parents" not in data:
         data["parents"] = "uniform"  # written before parent draws: parents were drawn uniformly
     known = {f.name for f in fields(CampaignConfig)}

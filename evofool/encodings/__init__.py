@@ -10,7 +10,7 @@ from .pyramid import PyramidEncoding
 ENCODINGS = ("direct", "pyramid", "dct", "cppn", "cppn-weights")
 # settings only some encodings have: callers pass them all, each reaches the encodings it names
 SHARED_SETTINGS = {"upsample": ("direct",), "coordinate_scale": ("cppn", "cppn-weights"),
-                   "render_side": ("cppn", "cppn-weights")}
+                   "render_side": ("cppn", "cppn-weights"), "color_mode": ("cppn",)}
 
 
 def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int | None = None,
@@ -20,7 +20,7 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
     ``genome_size`` applies to the direct encoding (S x S pixels), the pyramid (its finest grid, S x S) and
     the frequency encoding (K x K frequencies), ``init`` (a CPPN genome dict) to the CPPN encodings (for
     cppn-weights: the fixed graph whose weights are evolved); ``options`` are the encoding's own fields
-    (``upsample`` for direct, ``coordinate_scale`` for CPPN, ...); of ``SHARED_SETTINGS``, those set to None
+    (``upsample`` for direct, ``coordinate_scale`` and ``color_mode`` for CPPN, ...); of ``SHARED_SETTINGS``, those set to None
     or meant for other encodings are left out (the encoding's default holds).
     """
     options = {key: value for key, value in options.items()

@@ -9,8 +9,8 @@ import torch
 from .genome import CPPNLayout
 from .io import GenomeError, dict_to_genome, genome_to_dict, load_genome_dict
 from .mutations import CPPNMutationRates, mutate_cppn
-from .render import (COLOR_MODES, DEFAULT_RENDER_SIDE, check_render_side, coordinate_map, render_for_model,
-                     render_population)
+from .render import (DEFAULT_COLOR_MODE, DEFAULT_RENDER_SIDE, check_color_mode, check_render_side, coordinate_map,
+                     render_for_model, render_population)
 
 IDENTITY = coordinate_map(1.0, 1)  # genomes saved before coordinate scales rendered on [-1, 1]
 LOCAL_WEIGHT_UNIT = 2.0  # a strategy's step of 1 around a CPPN moves a weight by 2 (the range is [-10, 10])
@@ -50,7 +50,7 @@ class CPPNEncoding:
     channels: int
     image_size: tuple[int, int]
     max_hidden: int = 24
-    color_mode: str = "rgb"
+    color_mode: str = DEFAULT_COLOR_MODE  # three outputs read as hue, lightness, saturation ("rgb": one a channel)
     rates: CPPNMutationRates = field(default_factory=CPPNMutationRates)
     init: dict | None = None
     coordinate_scale: float | str | None = None  # None: default_coordinate_scale of the input
@@ -60,14 +60,13 @@ class CPPNEncoding:
     mate = None
 
     def __post_init__(self):
-        if self.color_mode not in COLOR_MODES:
-            raise ValueError(f"unknown colour mode {self.color_mode!r}; choose one of {', '.join(COLOR_MODES)}")
+        check_color_mode(self.color_mode)
         if self.coordinate_scale is None:
             self.coordinate_scale = default_coordinate_scale(max(self.image_size))
         self.coordinates = coordinate_map(self.coordinate_scale, max(self.image_size))
         check_render_side(self.render_side)
         if self.init is not None:
-            self.color_mode = self.init.get("color_mode", self.color_mode)
+            self.color_mode = self.init.get("color_mode", "rgb")  # a genome dict without one was drawn in rgb
             self.coordinates = self.init.get("coordinates", IDENTITY)
             if len(self.init["outputs"]) != self.channels:
                 raise GenomeError(f"the genome draws {len(self.init['outputs'])} channels; the model takes {self.channels}")
