@@ -269,8 +269,8 @@ def cmd_transfer(args):
 
 # campaign options that are the campaign's configuration (their defaults are CampaignConfig's)
 CAMPAIGN_OPTIONS = ("encoding", "algorithm", "classes", "generations", "budget", "pop", "search", "emitters", "parents",
-                    "genome_size", "upsample", "render_side", "color_mode", "seeds", "checkpoint_every", "compile", "labels", "backend",
-                    "precision")
+                    "genome_size", "upsample", "render_side", "color_mode", "seeds", "checkpoint_every", "compile",
+                    "labels", "backend", "precision")
 
 
 def cmd_campaign(args):

@@ -313,9 +313,10 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {encoding} encoding has none")
     if color_mode is not None:
         check_color_mode(color_mode)
-        if encoding != "cppn" or init is not None:
-            raise ValueError("--color-mode sets how a new CPPN's outputs make a colour; "
-                             + ("a seed genome (--init) keeps its own" if init is not None else f"the {encoding} encoding has none"))
+        if encoding != "cppn":
+            raise ValueError(f"--color-mode sets how a CPPN's outputs make a colour; the {encoding} encoding has none")
+        if init is not None:
+            raise ValueError("--color-mode sets how a new CPPN's outputs make a colour; a seed genome (--init) keeps its own")
     if algorithm != "ga" and encoding == "cppn":
         raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
                          "use --algorithm ga with --encoding cppn, or --encoding cppn-weights (a fixed graph)")

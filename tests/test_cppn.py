@@ -200,7 +200,8 @@ def test_colour_cppns_read_hls_by_default_and_each_genome_keeps_the_mode_it_was_
     assert hls.color_mode == "hls" and rgb.color_mode == "rgb"
     genomes = hls.random(4, torch.Generator().manual_seed(2), "cpu")
     as_hls, as_rgb = hls.render(genomes), rgb.render(genomes)
-    assert torch.allclose(as_hls, hls_to_rgb(*as_rgb.flatten(2).unbind(1)).view_as(as_hls))  # the same outputs, read as HLS
+    # the same outputs, read as HLS
+    assert torch.allclose(as_hls, hls_to_rgb(*as_rgb.flatten(2).unbind(1)).view_as(as_hls))
     saved = json.loads(json.dumps(hls.to_dict(genomes[0])))
     assert saved["color_mode"] == "hls" and torch.allclose(render_genome(saved, 16, for_model=True), as_hls[0])
     del saved["color_mode"]  # a genome saved before colour modes was drawn in rgb, and seeds rgb runs

@@ -126,8 +126,8 @@ def map_elites(
     ``genome_size`` and ``upsample`` shape the direct encoding's genome, ``render_side`` the grid a CPPN is
     drawn on and ``color_mode`` how its outputs make a colour (None: the encoding's defaults). ``parents`` is
     how parents are drawn (``draw_parents``): "unsolved" (the default, chosen by measurement: see the README)
-    or the paper's "uniform". ``checkpoint`` receives the
-    state after every generation; passing it back as ``resume`` continues.
+    or the paper's "uniform". ``checkpoint`` receives the state after every generation; passing it back as
+    ``resume`` continues.
     """
     if pop_size < 2 or generations < 1:
         raise ValueError("population must be at least 2 and generations at least 1")

@@ -20,8 +20,8 @@ def make_encoding(name: str, input_size: tuple[int, int, int], genome_size: int 
     ``genome_size`` applies to the direct encoding (S x S pixels), the pyramid (its finest grid, S x S) and
     the frequency encoding (K x K frequencies), ``init`` (a CPPN genome dict) to the CPPN encodings (for
     cppn-weights: the fixed graph whose weights are evolved); ``options`` are the encoding's own fields
-    (``upsample`` for direct, ``coordinate_scale`` and ``color_mode`` for CPPN, ...); of ``SHARED_SETTINGS``, those set to None
-    or meant for other encodings are left out (the encoding's default holds).
+    (``upsample`` for direct, ``coordinate_scale`` and ``color_mode`` for CPPN, ...); of ``SHARED_SETTINGS``,
+    those set to None or meant for other encodings are left out (the encoding's default holds).
     """
     options = {key: value for key, value in options.items()
                if key not in SHARED_SETTINGS or (value is not None and name in SHARED_SETTINGS[key])}
