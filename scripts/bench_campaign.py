@@ -4,7 +4,7 @@ classes within a CPU time budget (median elite confidence and elites at 0.99 aga
     python scripts/bench_campaign.py [--parts lenet imagenet emitters] [--imagenet-minutes 30] [--precision bf16] [--seed 1]
                                      [--render-side 56] [--color-mode rgb] [--save-state archive.pt]
 
-`imagenet` is the paper's MAP-Elites (uniform parents, CPPN GA), run for ``--imagenet-minutes`` of wall clock;
+`imagenet` is the paper's MAP-Elites (CPPN GA; parents drawn toward weak cells, the default), run for ``--imagenet-minutes`` of wall clock;
 `emitters` adds strategy emitters (``--emitters``, 16 samples each) beside the uniform parents, on the direct
 encoding's 16 x 16 bilinear genome or on CPPNs (``--emitter-encoding cppn``: a strategy tunes an elite's
 weights). ``--render-side N`` draws the ImageNet campaign's CPPNs on another grid (key suffix ``_sideN``),
@@ -69,7 +69,8 @@ def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", seed=0, stat
     curve = [dict(evals=r["evals"], median=round(r["median"], 5), at_0_99=r["at_0_99"], seconds=round(r["seconds"], 1))
              for r in rows[::every] + [rows[-1]]]
     return dict(device=str(classifier.device), backend=classifier.backend, precision=precision, encoding=encoding,
-                options=options, pop=pop, color_mode=options.get("color_mode", DEFAULT_COLOR_MODE) if encoding == "cppn" else None,
+                options=options, pop=pop,
+                color_mode=options.get("color_mode", DEFAULT_COLOR_MODE) if encoding == "cppn" else None,
                 minutes=minutes, wall_seconds=round(time.perf_counter() - started, 1), generations=state["gen"],
                 evaluations=result.evaluations,
                 seconds=round(result.seconds, 1), final=curve[-1], curve=curve,
