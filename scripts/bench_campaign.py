@@ -14,7 +14,8 @@ archive. ``--precision bf16`` scores in bf16 (the archive still holds fp32 confi
 ``algorithms/confirm.py``) and reports under a ``_bf16`` key.
 
 The LeNet run is a real campaign directory (results/sample-gallery: manifest, elites, contact sheet,
-index.html), made with the same code path as `evofool campaign`.
+index.html), made with the same code path as `evofool campaign`. Every ImageNet trajectory in the JSON is
+plotted (median elite against evaluations) in a PNG beside it.
 """
 
 import argparse
@@ -77,6 +78,28 @@ def bench_imagenet(minutes, pop, encoding="cppn", precision="fp32", seed=0, stat
                 paper=dict(median=0.8811, evaluations="2 million (pop 400 x 5000 generations)"))
 
 
+def plot_trajectories(report: dict, path: str) -> None:
+    """Median elite confidence against evaluations for every 1000-class run in ``report``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for key, run in report.items():
+        if key.startswith("efficientnet_lite0") and run.get("curve"):
+            ax.plot([r["evals"] for r in run["curve"]], [r["median"] for r in run["curve"]],
+                    label=f"{key} ({run['evaluations']:,} evaluations)",
+                    linestyle="-" if run.get("color_mode") == "hls" else "--")
+    ax.axhline(0.5, color="gray", linewidth=0.5)
+    ax.set_xlabel("model evaluations (forward passes)")
+    ax.set_ylabel("median elite confidence, 1000 classes")
+    ax.set_title("EfficientNet-Lite0 MAP-Elites on a 2-core CPU")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", nargs="+", default=["lenet", "imagenet"])
@@ -112,6 +135,7 @@ def main():
                                      emitters=args.emitters, emitter_pop=16, emitter_objective=args.emitter_objective,
                                      **grid)
     write_json(args.out, report)
+    plot_trajectories(report, os.path.splitext(args.out)[0] + ".png")
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "curve"} for k, v in report.items()}, indent=2))
 
 
