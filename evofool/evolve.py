@@ -316,7 +316,8 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         if encoding != "cppn":
             raise ValueError(f"--color-mode sets how a CPPN's outputs make a colour; the {encoding} encoding has none")
         if init is not None:
-            raise ValueError("--color-mode sets how a new CPPN's outputs make a colour; a seed genome (--init) keeps its own")
+            raise ValueError("--color-mode sets how a new CPPN's outputs make a colour; "
+                             "a seed genome (--init) keeps its own")
     if algorithm != "ga" and encoding == "cppn":
         raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
                          "use --algorithm ga with --encoding cppn, or --encoding cppn-weights (a fixed graph)")

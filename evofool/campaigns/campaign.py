@@ -188,7 +188,8 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
     result = map_elites(classifier, config.encoding, classes, config.pop, config.generations, job["seed"],
                         genome_size=config.genome_size, upsample=config.upsample, render_side=config.render_side,
                         color_mode=config.color_mode, checkpoint=checkpoint, resume=resume,
-                        on_generation=on_generation, budget=config.budget, emitters=config.emitters, parents=config.parents or DEFAULT_PARENT_DRAW)
+                        on_generation=on_generation, budget=config.budget, emitters=config.emitters,
+                        parents=config.parents or DEFAULT_PARENT_DRAW)
     cells = []
     for k, index in enumerate(result.archive.classes):
         save_png(result.images[k], job_dir / f"{index:04d}.png")
