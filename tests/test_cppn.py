@@ -211,8 +211,22 @@ def test_colour_cppns_read_hls_by_default_and_each_genome_keeps_the_mode_it_was_
         make_encoding("cppn", (3, 16, 16), color_mode="hsv")
 
 
-def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes(lenet):
+def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes_from_grown_genomes(lenet):
     result = evofool.evolve(lenet, "Coat", algorithm="ga", encoding="cppn", pop_size=8, generations=1,
                             target_confidence=None)
     assert result.config["encoding_params"]["max_hidden"] == 40
-    assert make_encoding("cppn", (1, 28, 28)).max_hidden == 24  # MAP-Elites and the rest keep the encoding's cap
+    assert result.config["encoding_params"]["grown_start"] == 15
+    bare = make_encoding("cppn", (1, 28, 28))  # MAP-Elites and the rest keep the encoding's cap and bare start
+    assert bare.max_hidden == 24 and bare.grown_start == 0
+
+
+def test_a_grown_start_spreads_new_genomes_over_many_small_graphs():
+    encoding = make_encoding("cppn", (1, 28, 28), grown_start=15)
+    genomes = encoding.random(64, torch.Generator().manual_seed(0), "cpu")
+    hidden = encoding.layout.hidden_counts(genomes)
+    assert hidden.float().mean() > 2 and len(hidden.unique()) > 3
+    edges = encoding.layout.views(genomes)["enabled"].flatten(1)
+    assert len(edges.unique(dim=0)) > 32  # many different graphs, not one graph with other weights
+    bare = make_encoding("cppn", (1, 28, 28)).random(64, torch.Generator().manual_seed(0), "cpu")
+    assert encoding.layout.hidden_counts(bare).sum() == 0
+    assert encoding.render(genomes).shape == (64, 1, 28, 28)

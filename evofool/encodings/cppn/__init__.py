@@ -42,7 +42,9 @@ class CPPNEncoding:
     whose longest side is ``render_side`` (None: the input's) and upsampled bilinearly where that is smaller.
 
     New genomes have no hidden nodes, as in the paper, unless ``init`` (a genome dict) seeds them:
-    then the first genome is ``init`` itself and the others are mutants of it. There is no crossover:
+    then the first genome is ``init`` itself and the others are mutants of it. With ``grown_start`` R, new
+    genomes are instead grown by R rounds of mutation without selection (about R / 3 hidden nodes each), so a
+    population starts spread over many small graphs rather than one graph with random weights. There is no crossover:
     without NEAT's innovation numbers, slots of two genomes do not correspond, and the original fooling
     code evolved its CPPNs by mutation alone.
     """
@@ -55,6 +57,7 @@ class CPPNEncoding:
     init: dict | None = None
     coordinate_scale: float | str | None = None  # None: default_coordinate_scale of the input
     render_side: int | None = DEFAULT_RENDER_SIDE
+    grown_start: int = 0  # rounds of mutation that grow each new genome (not a seeded one)
 
     name = "cppn"
     mate = None
@@ -78,11 +81,15 @@ class CPPNEncoding:
 
     def params(self) -> dict:
         return dict(max_hidden=self.max_hidden, color_mode=self.color_mode, rates=vars(self.rates),
-                    init=self.init is not None, coordinates=self.coordinates, render_side=self.render_side)
+                    init=self.init is not None, coordinates=self.coordinates, render_side=self.render_side,
+                    grown_start=self.grown_start)
 
     def random(self, n: int, generator: torch.Generator, device) -> torch.Tensor:
         if self.init is None:
-            return self.layout.initial(n, generator, device)
+            population = self.layout.initial(n, generator, device)
+            for _ in range(self.grown_start):
+                population = self.mutate(population, generator)[0]
+            return population
         seed = dict_to_genome(self.init, self.layout).to(device)
         population = seed.expand(n, -1).clone()
         population[1:] = self.mutate(population[1:], generator)[0]
