@@ -16,7 +16,7 @@ from .algorithms.operators import sel_best, sel_tournament
 from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
 from .encodings import make_encoding, saved_images
-from .encodings.cppn import small_input
+from .encodings.cppn import check_grown_start, small_input
 from .encodings.cppn.render import check_color_mode
 from .results import EvolutionResult, milestones_from_logbook
 from .robust import RobustFitness, check_robust
@@ -44,8 +44,8 @@ DIRECT_DEFAULTS = dict(genome_size=16, upsample="bilinear")
 GA_CPPN_SMALL_INPUT_HIDDEN = 40
 # ... and start from genomes grown by 15 rounds of mutation (about 5 hidden nodes each) instead of bare graphs.
 # Measured (README; the held-out CNN's architecture trained five more times, the upper-body classes x 20 GA
-# seeds, 200 generations of 128): 326 of 360 runs at 0.99 against 312, median 54 against 64 generations
-# (misses counted as 400); a small gain, seen in each of three blocks of seeds.
+# seeds, 200 generations of 128): 319 of 360 runs at 0.99 against 310, median 54 against 75 generations
+# (misses counted as 400), sooner in each of three blocks of seeds.
 GA_CPPN_SMALL_INPUT_GROWN_START = 15
 STRATEGY_SIGMA = 0.5
 # The strategies score their distribution's mean with every generation (one evaluation more than the
@@ -136,6 +136,7 @@ def evolve(
     color_mode: str | None = None,
     robust: str | None = None,
     robust_samples: int = 8,
+    grown_start: int | None = None,
 ) -> EvolutionResult:
     """Evolve an image that ``classifier`` labels ``target`` with probability ``target_confidence``.
 
@@ -150,8 +151,8 @@ def evolve(
     both default to ``DIRECT_DEFAULTS`` (16, bilinear; the paper's grid is the input's side and "nearest").
     ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a number, or "raw" for the
     original code's pixel indices; None: 2 for inputs up to 64 px, 8 above), and on such small inputs the GA's
-    CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes and start grown by
-    ``GA_CPPN_SMALL_INPUT_GROWN_START`` rounds of mutation; ``render_side`` the grid it is evaluated on
+    CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes; ``grown_start`` (CPPN) is the rounds of
+    mutation that grow each new genome (None: :func:`default_grown_start`); ``render_side`` the grid it is evaluated on
     before upsampling to the input (None: the encoding's default, 112; 0: every input pixel), ``color_mode``
     how its three outputs make a colour ("hls", the default, or "rgb"; gray models draw one). ``sigma`` is a
     strategy's initial step size, ``patience`` the generations without improvement after which it restarts
@@ -174,7 +175,7 @@ def evolve(
         encoding = "direct" if algorithm == "ga" else DEFAULT_STRATEGY_ENCODING
     strategy_run = algorithm != "ga"
     _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
-              genome_size, upsample, render_side, color_mode)
+              genome_size, upsample, render_side, color_mode, grown_start)
     if robust is not None:
         check_robust(robust, robust_samples)
     if encoding == "direct":  # the default grid, no larger than a small model's input
@@ -186,8 +187,10 @@ def evolve(
     device = torch.device(device) if device is not None else classifier.device
     target_index = classifier.class_index(target)
     cppn_options = {}
-    if encoding == "cppn" and small_input(max(classifier.input_size[1:])):
-        cppn_options.update(max_hidden=GA_CPPN_SMALL_INPUT_HIDDEN, grown_start=GA_CPPN_SMALL_INPUT_GROWN_START)
+    if encoding == "cppn":
+        cppn_options["grown_start"] = default_grown_start(classifier.input_size) if grown_start is None else grown_start
+        if small_input(max(classifier.input_size[1:])):
+            cppn_options["max_hidden"] = GA_CPPN_SMALL_INPUT_HIDDEN
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, upsample=upsample,
                                     coordinate_scale=coordinate_scale, render_side=render_side, color_mode=color_mode,
                                     **cppn_options)
@@ -227,6 +230,12 @@ def evolve(
         milestones=milestones_from_logbook(logbook), stopped_by=stopped_by,
         robust_confidence=_robust_confidence(classifier, target_index, robust, image, seed) if robust else None,
     )
+
+
+def default_grown_start(input_size: tuple[int, int, int]) -> int:
+    """How many rounds of mutation grow each new CPPN of the GA for a model taking C x H x W inputs:
+    ``GA_CPPN_SMALL_INPUT_GROWN_START`` up to 64 px, where it was measured, else none (bare graphs)."""
+    return GA_CPPN_SMALL_INPUT_GROWN_START if small_input(max(input_size[1:])) else 0
 
 
 def _robust_confidence(classifier, target_index, robust, image, seed) -> float:
@@ -292,7 +301,7 @@ def _check_memory(pop_size, encoding, classifier, views) -> None:
 
 
 def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
-              genome_size, upsample, render_side, color_mode):
+              genome_size, upsample, render_side, color_mode, grown_start=None):
     """Refuse settings no search can run with, or that the encoding would ignore, before anything is built
     (one-line messages)."""
     if algorithm not in ALGORITHMS:
@@ -324,6 +333,10 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         if init is not None:
             raise ValueError("--color-mode sets how a new CPPN's outputs make a colour; "
                              "a seed genome (--init) keeps its own")
+    if grown_start is not None:
+        check_grown_start(grown_start)
+        if encoding != "cppn":
+            raise ValueError(f"a grown start grows new CPPN graphs; the {encoding} encoding has none")
     if algorithm != "ga" and encoding == "cppn":
         raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
                          "use --algorithm ga with --encoding cppn, or --encoding cppn-weights (a fixed graph)")

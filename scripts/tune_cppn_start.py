@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 
 import torch
 import torch.multiprocessing as mp
@@ -46,9 +45,8 @@ def network(training_seed: int) -> evofool.Classifier:
 def run(job):
     rounds, training_seed, label, seed = job
     torch.set_num_threads(1)
-    sys.modules["evofool.evolve"].GA_CPPN_SMALL_INPUT_GROWN_START = rounds
     result = evofool.evolve(network(training_seed), label, algorithm="ga", encoding="cppn", pop_size=128,
-                            generations=200, seed=seed, target_confidence=0.99)
+                            generations=200, seed=seed, target_confidence=0.99, grown_start=rounds)
     return dict(rounds=rounds, training=training_seed, target=label, seed=seed, confidence=result.confidence,
                 generations=result.generations, reached=result.confidence >= 0.99)
 

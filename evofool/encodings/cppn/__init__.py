@@ -36,6 +36,12 @@ def default_coordinate_scale(side: int) -> float:
     return SMALL_INPUT_SCALE if small_input(side) else LARGE_INPUT_SCALE
 
 
+def check_grown_start(rounds) -> None:
+    """Refuse, in one line, a grown start that is not a whole number of mutation rounds (0 to 1000)."""
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or not 0 <= rounds <= 1000:
+        raise ValueError(f"a grown start is a whole number of mutation rounds from 0 to 1000, got {rounds!r}")
+
+
 @dataclass
 class CPPNEncoding:
     """Packed CPPN genomes (see ``genome.py``) rendered at the model's input size: evaluated on a grid
@@ -68,6 +74,7 @@ class CPPNEncoding:
             self.coordinate_scale = default_coordinate_scale(max(self.image_size))
         self.coordinates = coordinate_map(self.coordinate_scale, max(self.image_size))
         check_render_side(self.render_side)
+        check_grown_start(self.grown_start)
         if self.init is not None:
             self.color_mode = self.init.get("color_mode", "rgb")  # a genome dict without one was drawn in rgb
             self.coordinates = self.init.get("coordinates", IDENTITY)
