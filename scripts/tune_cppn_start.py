@@ -7,6 +7,9 @@ one thread each (the counts do not depend on timing).
     python scripts/tune_cppn_start.py 0 15 30 [--trainings 2 3 4 5 6] [--seeds 6] [--first-seed 0]
         [--classes Pullover Dress Coat Shirt]
 
+The three blocks of results/tune_cppn_start.json: the defaults; --first-seed 6; --first-seed 12 --seeds 8
+--classes Pullover Coat Shirt.
+
 A GA seed gives the same first population in every class and training, so the runs of one seed are
 correlated: compare variants over many seeds, not many classes.
 """
