@@ -301,7 +301,7 @@ def _check_memory(pop_size, encoding, classifier, views) -> None:
 
 
 def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
-              genome_size, upsample, render_side, color_mode, grown_start=None):
+              genome_size, upsample, render_side, color_mode, grown_start):
     """Refuse settings no search can run with, or that the encoding would ignore, before anything is built
     (one-line messages)."""
     if algorithm not in ALGORITHMS:
