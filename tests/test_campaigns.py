@@ -423,7 +423,7 @@ def test_a_map_elites_campaign_stores_its_parent_draw_and_older_ones_resume_unif
     assert "per-class jobs have none" in capsys.readouterr().err and not out.exists()
 
 
-def test_a_per_class_cppn_campaign_stores_its_grown_start_and_older_ones_resume_bare(tmp_path, capsys):
+def test_a_per_class_cppn_campaign_stores_its_grown_start_and_older_ones_resume_bare(tmp_path):
     from evofool.campaigns import load_campaign
 
     out = start_campaign(_config(encoding="cppn", classes=["Bag"], generations=1, pop=8), tmp_path / "cppn")
