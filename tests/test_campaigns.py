@@ -423,22 +423,28 @@ def test_a_map_elites_campaign_stores_its_parent_draw_and_older_ones_resume_unif
     assert "per-class jobs have none" in capsys.readouterr().err and not out.exists()
 
 
-def test_a_per_class_cppn_campaign_stores_its_grown_start_and_older_ones_resume_bare(tmp_path):
+def test_a_per_class_cppn_campaign_stores_its_cppn_defaults_and_older_ones_resume_as_begun(tmp_path):
     from evofool.campaigns import load_campaign
 
     out = start_campaign(_config(encoding="cppn", classes=["Bag"], generations=1, pop=8), tmp_path / "cppn")
-    assert json.loads((out / "campaign.json").read_text())["grown_start"] == 15  # the GA's default at 28 px
     stored = json.loads((out / "campaign.json").read_text())
-    del stored["grown_start"]  # as written before grown starts existed
+    assert stored["grown_start"] == 15 and stored["new_weight_range"] == 10.0  # the GA's defaults at 28 px
+    del stored["grown_start"], stored["new_weight_range"]  # as written before either setting existed
     (out / "campaign.json").write_text(json.dumps(stored))
-    assert load_campaign(out).grown_start == 0
+    assert load_campaign(out).grown_start == 0 and load_campaign(out).new_weight_range == 2.0
     run_campaign(load_campaign(out), out)
     result = json.loads((out / "jobs" / "0008-bag-seed0" / "result.json").read_text())
-    assert result["config"]["encoding_params"]["grown_start"] == 0  # the job ran as the campaign was begun
+    params = result["config"]["encoding_params"]  # the job ran as the campaign was begun
+    assert params["grown_start"] == 0 and params["rates"]["new_weight_range"] == 2.0
     map_elites_campaign = start_campaign(CampaignConfig(model="perceptron_digits", generations=2, pop=8),
                                          tmp_path / "map-elites")
-    assert json.loads((map_elites_campaign / "campaign.json").read_text())["grown_start"] is None
+    stored = json.loads((map_elites_campaign / "campaign.json").read_text())
+    assert stored["grown_start"] is None and stored["new_weight_range"] is None
     with pytest.raises(ValueError, match="map-elites jobs on the cppn encoding have none"):
         CampaignConfig(model="perceptron_digits", grown_start=5).validate()
+    with pytest.raises(ValueError, match="map-elites jobs on the cppn encoding have none"):
+        CampaignConfig(model="perceptron_digits", new_weight_range=5.0).validate()
+    with pytest.raises(ValueError, match=r"weight range must be a number in \(0, 10\], got 0"):
+        _config(encoding="cppn", new_weight_range=0).validate()
     with pytest.raises(ValueError, match="whole number of mutation rounds"):
         _config(encoding="cppn", grown_start=-1).validate()

@@ -7,7 +7,7 @@ import torch
 
 import evofool
 from evofool.encodings import make_encoding
-from evofool.encodings.cppn import GenomeError, dict_to_genome, load_genome_dict
+from evofool.encodings.cppn import CPPNMutationRates, GenomeError, dict_to_genome, load_genome_dict
 from evofool.encodings.cppn.activations import ACTIVATIONS
 from evofool.encodings.cppn.render import coordinate_grid, squash
 
@@ -214,10 +214,30 @@ def test_colour_cppns_read_hls_by_default_and_each_genome_keeps_the_mode_it_was_
 def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes_from_grown_genomes(lenet):
     result = evofool.evolve(lenet, "Coat", algorithm="ga", encoding="cppn", pop_size=8, generations=1,
                             target_confidence=None)
-    assert result.config["encoding_params"]["max_hidden"] == 40
-    assert result.config["encoding_params"]["grown_start"] == 15
-    bare = make_encoding("cppn", (1, 28, 28))  # MAP-Elites and the rest keep the encoding's cap and bare start
-    assert bare.max_hidden == 24 and bare.grown_start == 0
+    params = result.config["encoding_params"]
+    assert params["max_hidden"] == 40 and params["grown_start"] == 15 and params["rates"]["new_weight_range"] == 10
+    bare = make_encoding("cppn", (1, 28, 28))  # MAP-Elites and the rest keep the encoding's cap, start and rates
+    assert bare.max_hidden == 24 and bare.grown_start == 0 and bare.rates.new_weight_range == 2.0
+
+
+def test_new_connections_draw_weights_across_the_range_they_are_given():
+    def new_weights(new_weight_range):
+        rates = CPPNMutationRates(add_connection=1.0, remove_connection=0, perturb_weights=0, add_node=0,
+                                  remove_node=0, change_activation=0, new_weight_range=new_weight_range)
+        encoding = make_encoding("cppn", (1, 28, 28), rates=rates)
+        before = make_encoding("cppn", (1, 28, 28), grown_start=15).random(512, torch.Generator().manual_seed(0), "cpu")
+        after, changed = encoding.mutate(before, torch.Generator().manual_seed(1))
+        added = encoding.layout.views(after)["enabled"].bool() & ~encoding.layout.views(before)["enabled"].bool()
+        assert changed.sum() > 256 and added.flatten(1).sum(1).eq(changed.long()).all()  # one new connection each
+        return encoding.layout.views(after)["weight"][added]
+
+    narrow, wide = new_weights(2.0), new_weights(10.0)
+    assert narrow.abs().max() <= 2 and wide.abs().max() <= 10 and wide.abs().max() > 9
+    assert wide.abs().mean() > 4 * narrow.abs().mean()
+    with pytest.raises(ValueError, match=r"weight range must be a number in \(0, 10\], got 12"):
+        evofool.evolve(None, "Coat", encoding="cppn", new_weight_range=12)
+    with pytest.raises(ValueError, match="the direct encoding has none"):
+        evofool.evolve(None, "Coat", encoding="direct", new_weight_range=5)
 
 
 def test_a_grown_start_spreads_new_genomes_over_many_small_graphs():

@@ -25,7 +25,7 @@ from ..algorithms.map_elites import DEFAULT_PARENT_DRAW, check_parent_draw
 from ..classifiers import BACKENDS, PRECISIONS, load_classifier
 from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
-from ..encodings.cppn import check_grown_start
+from ..encodings.cppn import check_grown_start, check_new_weight_range
 from ..encodings.cppn.render import DEFAULT_COLOR_MODE, DEFAULT_RENDER_SIDE, check_color_mode, check_render_side
 from ..images import save_png
 from ..results import check_writable, save_result, write_logbook
@@ -58,6 +58,7 @@ class CampaignConfig:
     render_side: int | None = None  # cppn: the grid it is drawn on (a new campaign stores the default it used)
     color_mode: str | None = None  # cppn: how its outputs make a colour (a new campaign stores the default it used)
     grown_start: int | None = None  # per-class cppn jobs: mutation rounds that grow each new genome (stored, too)
+    new_weight_range: float | None = None  # per-class cppn jobs: +-range of a new connection's weight (stored, too)
     jobs: int = 1  # how it was run, so that a resume runs it the same way
     executor: str = "loky"
     labels: str | None = None  # labels file of a model file
@@ -103,6 +104,11 @@ class CampaignConfig:
             check_grown_start(self.grown_start)
             if self.encoding != "cppn" or self.algorithm != "per-class":
                 raise ValueError("a grown start sets how the GA's new CPPNs of per-class jobs begin; "
+                                 f"{self.algorithm} jobs on the {self.encoding} encoding have none")
+        if self.new_weight_range is not None:
+            check_new_weight_range(self.new_weight_range)
+            if self.encoding != "cppn" or self.algorithm != "per-class":
+                raise ValueError("a new connection's weight range sets a CPPN mutation of per-class jobs; "
                                  f"{self.algorithm} jobs on the {self.encoding} encoding have none")
         if self.parents is not None and self.algorithm != "map-elites":
             raise ValueError("--parents sets how MAP-Elites draws parents from its archive; per-class jobs have none")
@@ -187,7 +193,7 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
                         checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
                         algorithm=config.search, genome_size=config.genome_size, upsample=config.upsample,
                         render_side=config.render_side, color_mode=config.color_mode,
-                        grown_start=config.grown_start)
+                        grown_start=config.grown_start, new_weight_range=config.new_weight_range)
         save_result(result, job_dir, force=True)
         return
     from ..algorithms.map_elites import map_elites
@@ -341,15 +347,18 @@ def settle_backend(config: CampaignConfig) -> None:
 
 def _check_encoding(config: CampaignConfig) -> None:
     """Build the campaign's encoding once for the model's input, so that a genome size it cannot take is
-    refused in one line now rather than failing every job; store the grown start that depends on that input."""
+    refused in one line now rather than failing every job; store the CPPN settings that depend on that input."""
     from ..encodings import make_encoding
-    from ..evolve import default_grown_start
+    from ..evolve import default_grown_start, default_new_weight_range
 
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
     make_encoding(config.encoding, input_size, config.genome_size, upsample=config.upsample,
                   render_side=config.render_side, color_mode=config.color_mode)
-    if config.algorithm == "per-class" and config.encoding == "cppn" and config.grown_start is None:
-        config.grown_start = default_grown_start(input_size)  # stored, so that a later default cannot change a resume
+    if config.algorithm == "per-class" and config.encoding == "cppn":  # stored, so that a later default cannot change a resume
+        if config.grown_start is None:
+            config.grown_start = default_grown_start(input_size)
+        if config.new_weight_range is None:
+            config.new_weight_range = default_new_weight_range(input_size)
 
 
 def load_campaign(out: str | Path) -> CampaignConfig:
@@ -365,9 +374,9 @@ def load_campaign(out: str | Path) -> CampaignConfig:
         data["render_side"] = 0  # written before render grids: every input pixel was drawn
     if isinstance(data, dict) and data.get("encoding", "cppn") == "cppn" and "color_mode" not in data:
         data["color_mode"] = "rgb"  # written before colour modes: outputs were red, green, blue
-    if (isinstance(data, dict) and data.get("algorithm") == "per-class" and data.get("encoding", "cppn") == "cppn"
-            and "grown_start" not in data):
-        data["grown_start"] = 0  # written before grown starts: new genomes were bare graphs
+    if isinstance(data, dict) and data.get("algorithm") == "per-class" and data.get("encoding", "cppn") == "cppn":
+        data.setdefault("grown_start", 0)  # written before grown starts: new genomes were bare graphs
+        data.setdefault("new_weight_range", 2.0)  # written before the setting: new connections drew weights in +-2
     if isinstance(data, dict) and data.get("algorithm", "map-elites") == "map-elites" and "parents" not in data:
         data["parents"] = "uniform"  # written before parent draws: parents were drawn uniformly
     known = {f.name for f in fields(CampaignConfig)}

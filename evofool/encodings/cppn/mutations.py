@@ -16,6 +16,9 @@ from .activations import IDS, MUTABLE
 from .genome import CPPNLayout
 
 
+WEIGHT_RANGE = 10.0  # weights stay in +-this, as in the original fooling code
+
+
 @dataclass(frozen=True)
 class CPPNMutationRates:
     add_connection: float = 0.5
@@ -26,7 +29,17 @@ class CPPNMutationRates:
     change_activation: float = 0.1
     weight_indpb: float = 0.1
     weight_eta: float = 15.0
-    weight_range: float = 10.0
+    weight_range: float = WEIGHT_RANGE
+    new_weight_range: float = 2.0  # a new connection's weight is drawn uniformly in +-this (the GA's small inputs: 10)
+
+    def __post_init__(self):
+        check_new_weight_range(self.new_weight_range, self.weight_range)
+
+
+def check_new_weight_range(value, weight_range: float = WEIGHT_RANGE) -> None:
+    """Refuse, in one line, a range for new connections' weights that is not a number in (0, weight range]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= weight_range:
+        raise ValueError(f"a new connection's weight range must be a number in (0, {weight_range:g}], got {value!r}")
 
 
 def mutate_cppn(population: torch.Tensor, layout: CPPNLayout, rates: CPPNMutationRates, generator=None):
@@ -55,7 +68,10 @@ def mutate_cppn(population: torch.Tensor, layout: CPPNLayout, rates: CPPNMutatio
     j, i = site // layout.slots, site % layout.slots
     r = rows[picked]
     parts["enabled"][r, j[picked], i[picked]] = 1.0
-    parts["weight"][r, j[picked], i[picked]] = (draw(len(r)) * 2 - 1) * rates.weight_range / 5
+    # drawn over the whole range, then narrowed: written so, the default (a fifth) repeats the draws made before
+    # it was a setting, bit for bit
+    narrowing = rates.weight_range / rates.new_weight_range
+    parts["weight"][r, j[picked], i[picked]] = (draw(len(r)) * 2 - 1) * rates.weight_range / narrowing
     changed |= picked
 
     # remove a connection
