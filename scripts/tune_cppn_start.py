@@ -1,14 +1,15 @@
 """The sweep that chose how the GA's CPPNs start on small inputs: bare graphs (the paper's) or genomes grown by
-R rounds of mutation. Trains the held-out CNN architecture of bench_heldout_fmnist.py several times (training
+R rounds of mutation, and the range of a new connection's weight (--new-weight-range; evolve's default unset). Trains the held-out CNN architecture of bench_heldout_fmnist.py several times (training
 seeds 2-6; not seed 123, the one bench_heldout_fmnist.py trains), then runs the GA with CPPNs, population 128,
 up to 200 generations to 0.99, on the classes that miss (Pullover, Dress, Coat, Shirt) x GA seeds, two runs at
 a time on one thread each (the counts do not depend on timing).
 
-    python scripts/tune_cppn_start.py 0 15 30 [--trainings 2 3 4 5 6] [--seeds 6] [--first-seed 0]
-        [--classes Pullover Dress Coat Shirt]
+    python scripts/tune_cppn_start.py 0 15 30 [--new-weight-range 2] [--trainings 2 3 4 5 6] [--seeds 6]
+        [--first-seed 0] [--classes Pullover Dress Coat Shirt]
 
 The three blocks of results/tune_cppn_start.json: the defaults; --first-seed 6; --first-seed 12 --seeds 8
---classes Pullover Coat Shirt.
+--classes Pullover Coat Shirt (all with --new-weight-range 2, the default then); and with the default +-10:
+15 --seeds 20, 15 --first-seed 20 --seeds 20.
 
 A GA seed gives the same first population in every class and training, so the runs of one seed are
 correlated: compare variants over many seeds, not many classes.
@@ -46,17 +47,24 @@ def network(training_seed: int) -> evofool.Classifier:
 
 
 def run(job):
-    rounds, training_seed, label, seed = job
+    rounds, new_weight_range, training_seed, label, seed = job
     torch.set_num_threads(1)
     result = evofool.evolve(network(training_seed), label, algorithm="ga", encoding="cppn", pop_size=128,
-                            generations=200, seed=seed, target_confidence=0.99, grown_start=rounds)
-    return dict(rounds=rounds, training=training_seed, target=label, seed=seed, confidence=result.confidence,
+                            generations=200, seed=seed, target_confidence=0.99, grown_start=rounds,
+                            new_weight_range=new_weight_range)
+    return dict(rounds=rounds, new_weight_range=result.config["encoding_params"]["rates"]["new_weight_range"],
+                training=training_seed, target=label, seed=seed, confidence=result.confidence,
                 generations=result.generations, reached=result.confidence >= 0.99)
+
+
+def variant(run: dict) -> str:
+    return f"{run['rounds']} rounds, new weights +-{run.get('new_weight_range', 2.0):g}"  # older runs drew +-2
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("rounds", type=int, nargs="+")
+    parser.add_argument("--new-weight-range", type=float, default=None)
     parser.add_argument("--trainings", type=int, nargs="+", default=[2, 3, 4, 5, 6])
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--first-seed", type=int, default=0)
@@ -65,19 +73,19 @@ def main():
     args = parser.parse_args()
     for training_seed in args.trainings:
         network(training_seed)
-    jobs = [(rounds, t, label, seed) for rounds in args.rounds for t in args.trainings for label in args.classes
-            for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    jobs = [(rounds, args.new_weight_range, t, label, seed) for rounds in args.rounds for t in args.trainings
+            for label in args.classes for seed in range(args.first_seed, args.first_seed + args.seeds)]
     with mp.get_context("spawn").Pool(2) as pool:
         runs = pool.map(run, jobs, chunksize=1)
     report = json.load(open(args.out)) if os.path.exists(args.out) else dict(runs=[])
     report["runs"] += runs
     summary = {}
-    for rounds in sorted({r["rounds"] for r in report["runs"]}):
-        mine = [r for r in report["runs"] if r["rounds"] == rounds]
+    for name in sorted({variant(r) for r in report["runs"]}, key=lambda name: int(name.split()[0])):
+        mine = [r for r in report["runs"] if variant(r) == name]
         # a miss counts as 400 generations: the median then ranks it behind every run that got there
-        summary[str(rounds)] = dict(reached_0_99=f"{sum(r['reached'] for r in mine)}/{len(mine)}",
-                                    median_generations=statistics.median(
-                                        r["generations"] if r["reached"] else 400 for r in mine))
+        summary[name] = dict(reached_0_99=f"{sum(r['reached'] for r in mine)}/{len(mine)}",
+                             median_generations=statistics.median(
+                                 r["generations"] if r["reached"] else 400 for r in mine))
     report["summary"] = summary
     with open(args.out, "w") as f:
         json.dump(report, f, indent=1)
