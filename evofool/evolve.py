@@ -42,15 +42,14 @@ DIRECT_DEFAULTS = dict(genome_size=16, upsample="bilinear")
 # archive holds every class's elite, not one converged population (LeNet, 300 generations of 64, 12 seeds:
 # 117/120 cells at 0.99 with 40, 120/120 with 24).
 GA_CPPN_SMALL_INPUT_HIDDEN = 40
-# ... and start from genomes grown by 15 rounds of mutation (about 5 hidden nodes each) instead of bare graphs.
-# Measured (README; the held-out CNN's architecture trained five more times, the upper-body classes x 20 GA
-# seeds, 200 generations of 128): 319 of 360 runs at 0.99 against 310, median 54 against 75 generations
-# (misses counted as 400), sooner in each of three blocks of seeds.
-GA_CPPN_SMALL_INPUT_GROWN_START = 15
-# ... and draw a new connection's weight across the whole weight range, +-10, as the original fooling code did,
-# rather than in +-2. Measured the same way: 325 of 360 runs at 0.99 against 319 with grown starts alone, median
-# 46.5 against 54 generations; from bare graphs 327 against 310. Gentler new weights did worse (+-0.5, +-5).
-GA_CPPN_SMALL_INPUT_NEW_WEIGHT_RANGE = 10.0
+# ... start from genomes grown by 15 rounds of mutation (about 5 hidden nodes each) instead of bare graphs, and
+# draw a new connection's weight across the whole weight range, +-10, as the original fooling code did, rather
+# than in +-2. Measured (README; the held-out CNN's architecture trained five more times, the upper-body classes
+# x 20 GA seeds, 200 generations of 128; runs at 0.99, median generations with misses counted as 400): bare
+# graphs 310 of 360, median 75; grown 319, 54; grown with +-10 325, 46.5; bare with +-10 327, 67 (+-0.5 and
+# +-5 did worse). Other inputs keep the encoding's own: nothing was measured there.
+GA_CPPN_SMALL_INPUT_DEFAULTS = dict(grown_start=15, new_weight_range=10.0)
+GA_CPPN_DEFAULTS = dict(grown_start=0, new_weight_range=CPPNMutationRates.new_weight_range)
 STRATEGY_SIGMA = 0.5
 # The strategies score their distribution's mean with every generation (one evaluation more than the
 # population): measured on EfficientNet-Lite0 (README), the mean is often the fittest image, so the same
@@ -158,7 +157,7 @@ def evolve(
     original code's pixel indices; None: 2 for inputs up to 64 px, 8 above), and on such small inputs the GA's
     CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes; ``grown_start`` (CPPN) is the rounds of
     mutation that grow each new genome and ``new_weight_range`` (CPPN) the +-range of a new connection's weight
-    (None for either: :func:`default_grown_start`, :func:`default_new_weight_range`); ``render_side`` the grid it is evaluated on
+    (None for either: :func:`ga_cppn_defaults`); ``render_side`` the grid it is evaluated on
     before upsampling to the input (None: the encoding's default, 112; 0: every input pixel), ``color_mode``
     how its three outputs make a colour ("hls", the default, or "rgb"; gray models draw one). ``sigma`` is a
     strategy's initial step size, ``patience`` the generations without improvement after which it restarts
@@ -194,9 +193,9 @@ def evolve(
     target_index = classifier.class_index(target)
     cppn_options = {}
     if encoding == "cppn":
-        cppn_options["grown_start"] = default_grown_start(classifier.input_size) if grown_start is None else grown_start
-        if new_weight_range is None:
-            new_weight_range = default_new_weight_range(classifier.input_size)
+        defaults = ga_cppn_defaults(classifier.input_size)
+        cppn_options["grown_start"] = defaults["grown_start"] if grown_start is None else grown_start
+        new_weight_range = defaults["new_weight_range"] if new_weight_range is None else new_weight_range
         cppn_options["rates"] = CPPNMutationRates(new_weight_range=new_weight_range)
         if small_input(max(classifier.input_size[1:])):
             cppn_options["max_hidden"] = GA_CPPN_SMALL_INPUT_HIDDEN
@@ -241,16 +240,10 @@ def evolve(
     )
 
 
-def default_grown_start(input_size: tuple[int, int, int]) -> int:
-    """How many rounds of mutation grow each new CPPN of the GA for a model taking C x H x W inputs:
-    ``GA_CPPN_SMALL_INPUT_GROWN_START`` up to 64 px, where it was measured, else none (bare graphs)."""
-    return GA_CPPN_SMALL_INPUT_GROWN_START if small_input(max(input_size[1:])) else 0
-
-
-def default_new_weight_range(input_size: tuple[int, int, int]) -> float:
-    """The +-range of a new connection's weight in the GA's CPPNs for a model taking C x H x W inputs:
-    ``GA_CPPN_SMALL_INPUT_NEW_WEIGHT_RANGE`` up to 64 px, where it was measured, else the mutation's default."""
-    return GA_CPPN_SMALL_INPUT_NEW_WEIGHT_RANGE if small_input(max(input_size[1:])) else CPPNMutationRates.new_weight_range
+def ga_cppn_defaults(input_size: tuple[int, int, int]) -> dict:
+    """The GA's CPPN settings (``grown_start``, ``new_weight_range``) for a model taking C x H x W inputs:
+    ``GA_CPPN_SMALL_INPUT_DEFAULTS`` up to 64 px, where they were measured, else ``GA_CPPN_DEFAULTS``."""
+    return dict(GA_CPPN_SMALL_INPUT_DEFAULTS if small_input(max(input_size[1:])) else GA_CPPN_DEFAULTS)
 
 
 def _robust_confidence(classifier, target_index, robust, image, seed) -> float:

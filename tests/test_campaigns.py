@@ -440,10 +440,10 @@ def test_a_per_class_cppn_campaign_stores_its_cppn_defaults_and_older_ones_resum
                                          tmp_path / "map-elites")
     stored = json.loads((map_elites_campaign / "campaign.json").read_text())
     assert stored["grown_start"] is None and stored["new_weight_range"] is None
-    with pytest.raises(ValueError, match="map-elites jobs on the cppn encoding have none"):
+    with pytest.raises(ValueError, match="grown_start set how the GA .* map-elites jobs on the cppn encoding"):
         CampaignConfig(model="perceptron_digits", grown_start=5).validate()
-    with pytest.raises(ValueError, match="map-elites jobs on the cppn encoding have none"):
-        CampaignConfig(model="perceptron_digits", new_weight_range=5.0).validate()
+    with pytest.raises(ValueError, match="grown_start and new_weight_range set .* on the direct encoding have none"):
+        _config(encoding="direct", grown_start=5, new_weight_range=5.0).validate()
     with pytest.raises(ValueError, match=r"weight range must be a number in \(0, 10\], got 0"):
         _config(encoding="cppn", new_weight_range=0).validate()
     with pytest.raises(ValueError, match="whole number of mutation rounds"):

@@ -66,7 +66,7 @@ class CampaignConfig:
     precision: str = "fp32"
 
     def validate(self):
-        from ..evolve import ALGORITHMS as SEARCHES
+        from ..evolve import ALGORITHMS as SEARCHES, GA_CPPN_DEFAULTS
 
         if self.algorithm not in ALGORITHMS:
             raise ValueError(f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}")
@@ -102,14 +102,12 @@ class CampaignConfig:
             check_parent_draw(self.parents)
         if self.grown_start is not None:
             check_grown_start(self.grown_start)
-            if self.encoding != "cppn" or self.algorithm != "per-class":
-                raise ValueError("a grown start sets how the GA's new CPPNs of per-class jobs begin; "
-                                 f"{self.algorithm} jobs on the {self.encoding} encoding have none")
         if self.new_weight_range is not None:
             check_new_weight_range(self.new_weight_range)
-            if self.encoding != "cppn" or self.algorithm != "per-class":
-                raise ValueError("a new connection's weight range sets a CPPN mutation of per-class jobs; "
-                                 f"{self.algorithm} jobs on the {self.encoding} encoding have none")
+        ga_cppn = [name for name in GA_CPPN_DEFAULTS if getattr(self, name) is not None]
+        if ga_cppn and (self.encoding != "cppn" or self.algorithm != "per-class"):
+            raise ValueError(f"{' and '.join(ga_cppn)} set how the GA evolves the CPPNs of per-class jobs; "
+                             f"{self.algorithm} jobs on the {self.encoding} encoding have none")
         if self.parents is not None and self.algorithm != "map-elites":
             raise ValueError("--parents sets how MAP-Elites draws parents from its archive; per-class jobs have none")
 
@@ -349,16 +347,15 @@ def _check_encoding(config: CampaignConfig) -> None:
     """Build the campaign's encoding once for the model's input, so that a genome size it cannot take is
     refused in one line now rather than failing every job; store the CPPN settings that depend on that input."""
     from ..encodings import make_encoding
-    from ..evolve import default_grown_start, default_new_weight_range
+    from ..evolve import ga_cppn_defaults
 
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
     make_encoding(config.encoding, input_size, config.genome_size, upsample=config.upsample,
                   render_side=config.render_side, color_mode=config.color_mode)
     if config.algorithm == "per-class" and config.encoding == "cppn":  # stored, so that a later default cannot change a resume
-        if config.grown_start is None:
-            config.grown_start = default_grown_start(input_size)
-        if config.new_weight_range is None:
-            config.new_weight_range = default_new_weight_range(input_size)
+        for name, value in ga_cppn_defaults(input_size).items():
+            if getattr(config, name) is None:
+                setattr(config, name, value)
 
 
 def load_campaign(out: str | Path) -> CampaignConfig:
