@@ -16,7 +16,7 @@ from .algorithms.operators import sel_best, sel_tournament
 from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
 from .encodings import make_encoding, saved_images
-from .encodings.cppn import CPPNMutationRates, check_grown_start, check_new_weight_range, small_input
+from .encodings.cppn import CPPNMutationRates, check_grown_start, check_weight_ranges, small_input
 from .encodings.cppn.render import check_color_mode
 from .results import EvolutionResult, milestones_from_logbook
 from .robust import RobustFitness, check_robust
@@ -43,13 +43,15 @@ DIRECT_DEFAULTS = dict(genome_size=16, upsample="bilinear")
 # 117/120 cells at 0.99 with 40, 120/120 with 24).
 GA_CPPN_SMALL_INPUT_HIDDEN = 40
 # ... start from genomes grown by 15 rounds of mutation (about 5 hidden nodes each) instead of bare graphs, and
-# draw a new connection's weight across the whole weight range, +-10, as the original fooling code did, rather
-# than in +-2. Measured (README; the held-out CNN's architecture trained five more times, the upper-body classes
-# x 20 GA seeds, 200 generations of 128; runs at 0.99, median generations with misses counted as 400): bare
-# graphs 310 of 360, median 75; grown 319, 54; grown with +-10 325, 46.5; bare with +-10 327, 67 (+-0.5 and
-# +-5 did worse). Other inputs keep the encoding's own: nothing was measured there.
-GA_CPPN_SMALL_INPUT_DEFAULTS = dict(grown_start=15, new_weight_range=10.0)
-GA_CPPN_DEFAULTS = dict(grown_start=0, new_weight_range=CPPNMutationRates.new_weight_range)
+# draw the weight of a new connection, and the incoming one of a new node (NEAT's is 1), across the whole weight
+# range, +-10, rather than in +-2. Measured (README; the held-out CNN's architecture trained five more times,
+# the upper-body classes x 20 GA seeds, 200 generations of 128; runs at 0.99, median generations with misses
+# counted as 400): bare graphs 310 of 360, median 75; grown 319, 54; grown with new connections in +-10 325,
+# 46.5 (+-0.5 and +-5 did worse); and on 400 runs with new nodes' incoming weights in +-10 as well 375, 37
+# against 365, 43.5. Other inputs keep the encoding's own: nothing was measured there.
+GA_CPPN_SMALL_INPUT_DEFAULTS = dict(grown_start=15, new_weight_range=10.0, split_weight_range=10.0)
+GA_CPPN_DEFAULTS = dict(grown_start=0, new_weight_range=CPPNMutationRates.new_weight_range,
+                        split_weight_range=CPPNMutationRates.split_weight_range)
 STRATEGY_SIGMA = 0.5
 # The strategies score their distribution's mean with every generation (one evaluation more than the
 # population): measured on EfficientNet-Lite0 (README), the mean is often the fittest image, so the same
@@ -141,6 +143,7 @@ def evolve(
     robust_samples: int = 8,
     grown_start: int | None = None,
     new_weight_range: float | None = None,
+    split_weight_range: float | None = None,
 ) -> EvolutionResult:
     """Evolve an image that ``classifier`` labels ``target`` with probability ``target_confidence``.
 
@@ -156,8 +159,9 @@ def evolve(
     ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a number, or "raw" for the
     original code's pixel indices; None: 2 for inputs up to 64 px, 8 above), and on such small inputs the GA's
     CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes; ``grown_start`` (CPPN) is the rounds of
-    mutation that grow each new genome and ``new_weight_range`` (CPPN) the +-range of a new connection's weight
-    (None for either: :func:`ga_cppn_defaults`); ``render_side`` the grid it is evaluated on
+    mutation that grow each new genome, ``new_weight_range`` (CPPN) the +-range of a new connection's weight and
+    ``split_weight_range`` that of a new node's incoming one (0: NEAT's 1) (None for any: :func:`ga_cppn_defaults`);
+    ``render_side`` the grid it is evaluated on
     before upsampling to the input (None: the encoding's default, 112; 0: every input pixel), ``color_mode``
     how its three outputs make a colour ("hls", the default, or "rgb"; gray models draw one). ``sigma`` is a
     strategy's initial step size, ``patience`` the generations without improvement after which it restarts
@@ -180,7 +184,7 @@ def evolve(
         encoding = "direct" if algorithm == "ga" else DEFAULT_STRATEGY_ENCODING
     strategy_run = algorithm != "ga"
     _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
-              genome_size, upsample, render_side, color_mode, grown_start, new_weight_range)
+              genome_size, upsample, render_side, color_mode, grown_start, new_weight_range, split_weight_range)
     if robust is not None:
         check_robust(robust, robust_samples)
     if encoding == "direct":  # the default grid, no larger than a small model's input
@@ -196,7 +200,8 @@ def evolve(
         defaults = ga_cppn_defaults(classifier.input_size)
         cppn_options["grown_start"] = defaults["grown_start"] if grown_start is None else grown_start
         new_weight_range = defaults["new_weight_range"] if new_weight_range is None else new_weight_range
-        cppn_options["rates"] = CPPNMutationRates(new_weight_range=new_weight_range)
+        split_weight_range = defaults["split_weight_range"] if split_weight_range is None else split_weight_range
+        cppn_options["rates"] = CPPNMutationRates(new_weight_range=new_weight_range, split_weight_range=split_weight_range)
         if small_input(max(classifier.input_size[1:])):
             cppn_options["max_hidden"] = GA_CPPN_SMALL_INPUT_HIDDEN
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, upsample=upsample,
@@ -241,7 +246,8 @@ def evolve(
 
 
 def ga_cppn_defaults(input_size: tuple[int, int, int]) -> dict:
-    """The GA's CPPN settings (``grown_start``, ``new_weight_range``) for a model taking C x H x W inputs:
+    """The GA's CPPN settings (``grown_start``, ``new_weight_range``, ``split_weight_range``) for a model taking
+    C x H x W inputs:
     ``GA_CPPN_SMALL_INPUT_DEFAULTS`` up to 64 px, where they were measured, else ``GA_CPPN_DEFAULTS``."""
     return dict(GA_CPPN_SMALL_INPUT_DEFAULTS if small_input(max(input_size[1:])) else GA_CPPN_DEFAULTS)
 
@@ -309,7 +315,7 @@ def _check_memory(pop_size, encoding, classifier, views) -> None:
 
 
 def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
-              genome_size, upsample, render_side, color_mode, grown_start, new_weight_range):
+              genome_size, upsample, render_side, color_mode, grown_start, new_weight_range, split_weight_range):
     """Refuse settings no search can run with, or that the encoding would ignore, before anything is built
     (one-line messages)."""
     if algorithm not in ALGORITHMS:
@@ -345,10 +351,10 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         check_grown_start(grown_start)
         if encoding != "cppn":
             raise ValueError(f"a grown start grows new CPPN graphs; the {encoding} encoding has none")
-    if new_weight_range is not None:
-        check_new_weight_range(new_weight_range)
+    if new_weight_range is not None or split_weight_range is not None:
+        check_weight_ranges(new_weight_range, split_weight_range)
         if encoding != "cppn":
-            raise ValueError(f"a new connection's weight range sets a CPPN mutation; the {encoding} encoding has none")
+            raise ValueError(f"the weight ranges of new connections set a CPPN mutation; the {encoding} encoding has none")
     if algorithm != "ga" and encoding == "cppn":
         raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
                          "use --algorithm ga with --encoding cppn, or --encoding cppn-weights (a fixed graph)")

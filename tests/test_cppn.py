@@ -215,9 +215,11 @@ def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes_from_grown_ge
     result = evofool.evolve(lenet, "Coat", algorithm="ga", encoding="cppn", pop_size=8, generations=1,
                             target_confidence=None)
     params = result.config["encoding_params"]
-    assert params["max_hidden"] == 40 and params["grown_start"] == 15 and params["rates"]["new_weight_range"] == 10
+    assert params["max_hidden"] == 40 and params["grown_start"] == 15
+    assert params["rates"]["new_weight_range"] == 10 and params["rates"]["split_weight_range"] == 10
     bare = make_encoding("cppn", (1, 28, 28))  # MAP-Elites and the rest keep the encoding's cap, start and rates
-    assert bare.max_hidden == 24 and bare.grown_start == 0 and bare.rates.new_weight_range == 2.0
+    assert bare.max_hidden == 24 and bare.grown_start == 0
+    assert bare.rates.new_weight_range == 2.0 and bare.rates.split_weight_range == 0.0
 
 
 def test_new_connections_draw_weights_across_the_range_they_are_given():
@@ -236,8 +238,27 @@ def test_new_connections_draw_weights_across_the_range_they_are_given():
     assert wide.abs().mean() > 4 * narrow.abs().mean()
     with pytest.raises(ValueError, match=r"weight range must be a number in \(0, 10\], got 12"):
         evofool.evolve(None, "Coat", encoding="cppn", new_weight_range=12)
+    with pytest.raises(ValueError, match=r"incoming weight range must be a number in \[0, 10\], got -1"):
+        evofool.evolve(None, "Coat", encoding="cppn", split_weight_range=-1)
     with pytest.raises(ValueError, match="the direct encoding has none"):
         evofool.evolve(None, "Coat", encoding="direct", new_weight_range=5)
+
+
+def test_a_new_node_takes_weight_1_in_or_one_drawn_across_the_range_it_is_given():
+    def split_weights(split_weight_range):
+        rates = CPPNMutationRates(add_connection=0, remove_connection=0, perturb_weights=0, add_node=1.0,
+                                  remove_node=0, change_activation=0, split_weight_range=split_weight_range)
+        encoding = make_encoding("cppn", (1, 28, 28), rates=rates)
+        before = encoding.random(256, torch.Generator().manual_seed(0), "cpu")
+        after, changed = encoding.mutate(before, torch.Generator().manual_seed(1))
+        assert changed.all() and encoding.layout.hidden_counts(after).eq(1).all()  # one new node in every genome
+        views = encoding.layout.views(after)
+        into_hidden = views["enabled"].bool()[:, encoding.layout.hidden, :]  # the new node's one incoming edge
+        return views["weight"][:, encoding.layout.hidden, :][into_hidden]
+
+    assert split_weights(0.0).eq(1.0).all()  # NEAT's split: near-neutral
+    wide = split_weights(10.0)
+    assert wide.abs().max() <= 10 and wide.abs().max() > 9 and (wide < 0).any()
 
 
 def test_a_grown_start_spreads_new_genomes_over_many_small_graphs():

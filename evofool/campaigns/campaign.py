@@ -25,7 +25,7 @@ from ..algorithms.map_elites import DEFAULT_PARENT_DRAW, check_parent_draw
 from ..classifiers import BACKENDS, PRECISIONS, load_classifier
 from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
-from ..encodings.cppn import check_grown_start, check_new_weight_range
+from ..encodings.cppn import check_grown_start, check_weight_ranges
 from ..encodings.cppn.render import DEFAULT_COLOR_MODE, DEFAULT_RENDER_SIDE, check_color_mode, check_render_side
 from ..images import save_png
 from ..results import check_writable, save_result, write_logbook
@@ -59,6 +59,7 @@ class CampaignConfig:
     color_mode: str | None = None  # cppn: how its outputs make a colour (a new campaign stores the default it used)
     grown_start: int | None = None  # per-class cppn jobs: mutation rounds that grow each new genome (stored, too)
     new_weight_range: float | None = None  # per-class cppn jobs: +-range of a new connection's weight (stored, too)
+    split_weight_range: float | None = None  # per-class cppn jobs: that of a new node's incoming weight (stored, too)
     jobs: int = 1  # how it was run, so that a resume runs it the same way
     executor: str = "loky"
     labels: str | None = None  # labels file of a model file
@@ -102,8 +103,7 @@ class CampaignConfig:
             check_parent_draw(self.parents)
         if self.grown_start is not None:
             check_grown_start(self.grown_start)
-        if self.new_weight_range is not None:
-            check_new_weight_range(self.new_weight_range)
+        check_weight_ranges(self.new_weight_range, self.split_weight_range)
         ga_cppn = [name for name in GA_CPPN_DEFAULTS if getattr(self, name) is not None]
         if ga_cppn and (self.encoding != "cppn" or self.algorithm != "per-class"):
             raise ValueError(f"{' and '.join(ga_cppn)} set how the GA evolves the CPPNs of per-class jobs; "
@@ -191,7 +191,8 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
                         checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
                         algorithm=config.search, genome_size=config.genome_size, upsample=config.upsample,
                         render_side=config.render_side, color_mode=config.color_mode,
-                        grown_start=config.grown_start, new_weight_range=config.new_weight_range)
+                        grown_start=config.grown_start, new_weight_range=config.new_weight_range,
+                        split_weight_range=config.split_weight_range)
         save_result(result, job_dir, force=True)
         return
     from ..algorithms.map_elites import map_elites
@@ -374,6 +375,7 @@ def load_campaign(out: str | Path) -> CampaignConfig:
     if isinstance(data, dict) and data.get("algorithm") == "per-class" and data.get("encoding", "cppn") == "cppn":
         data.setdefault("grown_start", 0)  # written before grown starts: new genomes were bare graphs
         data.setdefault("new_weight_range", 2.0)  # written before the setting: new connections drew weights in +-2
+        data.setdefault("split_weight_range", 0.0)  # and a new node's incoming weight was 1
     if isinstance(data, dict) and data.get("algorithm", "map-elites") == "map-elites" and "parents" not in data:
         data["parents"] = "uniform"  # written before parent draws: parents were drawn uniformly
     known = {f.name for f in fields(CampaignConfig)}

@@ -31,15 +31,25 @@ class CPPNMutationRates:
     weight_eta: float = 15.0
     weight_range: float = WEIGHT_RANGE
     new_weight_range: float = 2.0  # a new connection's weight is drawn uniformly in +-this (the GA's small inputs: 10)
+    # a new node's incoming weight: 0 keeps NEAT's 1, so that the split is near-neutral; W > 0 draws it in +-W
+    # (the GA's small inputs: 10)
+    split_weight_range: float = 0.0
 
     def __post_init__(self):
-        check_new_weight_range(self.new_weight_range, self.weight_range)
+        check_weight_ranges(self.new_weight_range, self.split_weight_range, self.weight_range)
 
 
-def check_new_weight_range(value, weight_range: float = WEIGHT_RANGE) -> None:
-    """Refuse, in one line, a range for new connections' weights that is not a number in (0, weight range]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= weight_range:
-        raise ValueError(f"a new connection's weight range must be a number in (0, {weight_range:g}], got {value!r}")
+def check_weight_ranges(new_weight_range=None, split_weight_range=None, weight_range: float = WEIGHT_RANGE) -> None:
+    """Refuse, in one line, a range for new connections' weights that is not a number in (0, weight range], or
+    one for a new node's incoming weight not in [0, weight range] (None: not given)."""
+    for value, what, zero_allowed in ((new_weight_range, "a new connection's weight range", False),
+                                      (split_weight_range, "a new node's incoming weight range", True)):
+        if value is None:
+            continue
+        number = not isinstance(value, bool) and isinstance(value, (int, float))
+        if not number or not (0 <= value if zero_allowed else 0 < value) or value > weight_range:
+            raise ValueError(f"{what} must be a number in {'[' if zero_allowed else '('}0, {weight_range:g}], "
+                             f"got {value!r}")
 
 
 def mutate_cppn(population: torch.Tensor, layout: CPPNLayout, rates: CPPNMutationRates, generator=None):
@@ -93,7 +103,10 @@ def mutate_cppn(population: torch.Tensor, layout: CPPNLayout, rates: CPPNMutatio
     parts["key"][r, h] = key[r, i] + (0.25 + 0.5 * draw(len(r))) * (key[r, j] - key[r, i])
     parts["activation"][r, h] = _random_activation(len(r), draw)
     parts["enabled"][r, h, i] = 1.0
-    parts["weight"][r, h, i] = 1.0
+    if rates.split_weight_range:
+        parts["weight"][r, h, i] = (draw(len(r)) * 2 - 1) * rates.split_weight_range
+    else:
+        parts["weight"][r, h, i] = 1.0
     parts["enabled"][r, j, h] = 1.0
     parts["weight"][r, j, h] = old
     changed |= picked
