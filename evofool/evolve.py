@@ -201,7 +201,8 @@ def evolve(
         cppn_options["grown_start"] = defaults["grown_start"] if grown_start is None else grown_start
         new_weight_range = defaults["new_weight_range"] if new_weight_range is None else new_weight_range
         split_weight_range = defaults["split_weight_range"] if split_weight_range is None else split_weight_range
-        cppn_options["rates"] = CPPNMutationRates(new_weight_range=new_weight_range, split_weight_range=split_weight_range)
+        cppn_options["rates"] = CPPNMutationRates(new_weight_range=new_weight_range,
+                                                  split_weight_range=split_weight_range)
         if small_input(max(classifier.input_size[1:])):
             cppn_options["max_hidden"] = GA_CPPN_SMALL_INPUT_HIDDEN
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, upsample=upsample,
@@ -247,8 +248,8 @@ def evolve(
 
 def ga_cppn_defaults(input_size: tuple[int, int, int]) -> dict:
     """The GA's CPPN settings (``grown_start``, ``new_weight_range``, ``split_weight_range``) for a model taking
-    C x H x W inputs:
-    ``GA_CPPN_SMALL_INPUT_DEFAULTS`` up to 64 px, where they were measured, else ``GA_CPPN_DEFAULTS``."""
+    C x H x W inputs: ``GA_CPPN_SMALL_INPUT_DEFAULTS`` up to 64 px, where they were measured, else
+    ``GA_CPPN_DEFAULTS``."""
     return dict(GA_CPPN_SMALL_INPUT_DEFAULTS if small_input(max(input_size[1:])) else GA_CPPN_DEFAULTS)
 
 
@@ -354,7 +355,8 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
     if new_weight_range is not None or split_weight_range is not None:
         check_weight_ranges(new_weight_range, split_weight_range)
         if encoding != "cppn":
-            raise ValueError(f"the weight ranges of new connections set a CPPN mutation; the {encoding} encoding has none")
+            raise ValueError(f"the weight ranges of new connections set a CPPN mutation; "
+                             f"the {encoding} encoding has none")
     if algorithm != "ga" and encoding == "cppn":
         raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
                          "use --algorithm ga with --encoding cppn, or --encoding cppn-weights (a fixed graph)")

@@ -1,9 +1,9 @@
-"""The sweep that chose how the GA's CPPNs start on small inputs: bare graphs (the paper's) or genomes grown by
-R rounds of mutation, and the ranges of a new connection's weight and a new node's incoming one
-(--new-weight-range, --split-weight-range; evolve's defaults unset). Trains the held-out CNN architecture of bench_heldout_fmnist.py several times (training
-seeds 2-6; not seed 123, the one bench_heldout_fmnist.py trains), then runs the GA with CPPNs, population 128,
-up to 200 generations to 0.99, on the classes that miss (Pullover, Dress, Coat, Shirt) x GA seeds, two runs at
-a time on one thread each (the counts do not depend on timing).
+"""The sweep that chose how the GA's CPPNs start on small inputs: bare graphs (the paper's) or genomes grown by R
+rounds of mutation, and the ranges of a new connection's weight and a new node's incoming one (--new-weight-range,
+--split-weight-range; evolve's defaults unset). Trains the held-out CNN architecture of bench_heldout_fmnist.py
+several times (training seeds 2-6; not seed 123, the one bench_heldout_fmnist.py trains), then runs the GA with
+CPPNs, population 128, up to 200 generations to 0.99, on the classes that miss (Pullover, Dress, Coat, Shirt) x GA
+seeds, two runs at a time on one thread each (the counts do not depend on timing).
 
     python scripts/tune_cppn_start.py 0 15 30 [--new-weight-range 2] [--split-weight-range 0]
         [--trainings 2 3 4 5 6] [--seeds 6] [--first-seed 0] [--classes Pullover Dress Coat Shirt]

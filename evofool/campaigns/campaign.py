@@ -353,7 +353,8 @@ def _check_encoding(config: CampaignConfig) -> None:
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
     make_encoding(config.encoding, input_size, config.genome_size, upsample=config.upsample,
                   render_side=config.render_side, color_mode=config.color_mode)
-    if config.algorithm == "per-class" and config.encoding == "cppn":  # stored, so that a later default cannot change a resume
+    if config.algorithm == "per-class" and config.encoding == "cppn":
+        # stored, so that a later default cannot change a resume
         for name, value in ga_cppn_defaults(input_size).items():
             if getattr(config, name) is None:
                 setattr(config, name, value)
