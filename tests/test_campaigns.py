@@ -428,22 +428,22 @@ def test_a_per_class_cppn_campaign_stores_its_cppn_defaults_and_older_ones_resum
 
     out = start_campaign(_config(encoding="cppn", classes=["Bag"], generations=1, pop=8), tmp_path / "cppn")
     stored = json.loads((out / "campaign.json").read_text())
-    settings = ("grown_start", "new_weight_range", "split_weight_range")
-    assert [stored[name] for name in settings] == [15, 10.0, 10.0]  # the GA's defaults at 28 px
+    settings = ("grown_start", "new_weight_range", "split_weight_range", "distinct_survivors")
+    assert [stored[name] for name in settings] == [15, 10.0, 10.0, True]  # the GA's defaults at 28 px
     for name in settings:
         del stored[name]  # as written before these settings existed
     (out / "campaign.json").write_text(json.dumps(stored))
     older = load_campaign(out)
-    assert [getattr(older, name) for name in settings] == [0, 2.0, 0.0]
+    assert [getattr(older, name) for name in settings] == [0, 2.0, 0.0, False]
     run_campaign(older, out)
     result = json.loads((out / "jobs" / "0008-bag-seed0" / "result.json").read_text())
     params = result["config"]["encoding_params"]  # the job ran as the campaign was begun
-    assert [params["grown_start"], params["rates"]["new_weight_range"], params["rates"]["split_weight_range"]] == \
-        [0, 2.0, 0.0]
+    assert [params["grown_start"], params["rates"]["new_weight_range"], params["rates"]["split_weight_range"],
+            result["config"]["distinct_survivors"]] == [0, 2.0, 0.0, False]
     map_elites_campaign = start_campaign(CampaignConfig(model="perceptron_digits", generations=2, pop=8),
                                          tmp_path / "map-elites")
     stored = json.loads((map_elites_campaign / "campaign.json").read_text())
-    assert stored["grown_start"] is None and stored["new_weight_range"] is None and stored["split_weight_range"] is None
+    assert all(stored[name] is None for name in settings)
     with pytest.raises(ValueError, match="grown_start set how the GA .* map-elites jobs on the cppn encoding"):
         CampaignConfig(model="perceptron_digits", grown_start=5).validate()
     with pytest.raises(ValueError, match="grown_start and new_weight_range set .* on the direct encoding have none"):
@@ -452,3 +452,5 @@ def test_a_per_class_cppn_campaign_stores_its_cppn_defaults_and_older_ones_resum
         _config(encoding="cppn", new_weight_range=0).validate()
     with pytest.raises(ValueError, match="whole number of mutation rounds"):
         _config(encoding="cppn", grown_start=-1).validate()
+    with pytest.raises(ValueError, match="distinct_survivors is true or false, got 'yes'"):
+        _config(encoding="cppn", distinct_survivors="yes").validate()

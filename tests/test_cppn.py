@@ -217,6 +217,11 @@ def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes_from_grown_ge
     params = result.config["encoding_params"]
     assert params["max_hidden"] == 40 and params["grown_start"] == 15
     assert params["rates"]["new_weight_range"] == 10 and params["rates"]["split_weight_range"] == 10
+    assert result.config["distinct_survivors"] is True  # survivors among distinct fitness values first
+    direct = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=8, generations=1, target_confidence=None)
+    assert direct.config["distinct_survivors"] is False  # other GA runs keep plain truncation
+    with pytest.raises(ValueError, match="distinct survivors set how the GA keeps its population; snes keeps none"):
+        evofool.evolve(lenet, "Coat", algorithm="snes", distinct_survivors=True)
     bare = make_encoding("cppn", (1, 28, 28))  # MAP-Elites and the rest keep the encoding's cap, start and rates
     assert bare.max_hidden == 24 and bare.grown_start == 0
     assert bare.rates.new_weight_range == 2.0 and bare.rates.split_weight_range == 0.0

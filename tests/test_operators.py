@@ -8,7 +8,7 @@ import torch
 from deap import tools
 
 from evofool.algorithms.operators import (
-    _power, cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded, sel_best, sel_tournament,
+    _power, cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded, sel_best, sel_best_distinct, sel_tournament,
 )
 
 
@@ -95,3 +95,12 @@ def test_tournament_prefers_the_fitter_and_best_sorts():
     # expected winner of a 3-tournament over uniform ranks is at the 3/4 quantile
     assert 70 < fitness[winners].mean() < 78
     assert sel_best(fitness, 3).tolist() == [99, 98, 97]
+
+
+def test_distinct_survival_keeps_one_copy_of_each_value_before_any_second_copy():
+    # parents [0.9, 0.9, 0.5], children [0.9, 0.7, 0.5, 0.2]: plain truncation keeps three copies of 0.9
+    pool = torch.tensor([0.9, 0.9, 0.5, 0.9, 0.7, 0.5, 0.2])
+    assert sorted(sel_best(pool, 4).tolist()) == [0, 1, 3, 4]
+    assert sel_best_distinct(pool, 4).tolist() == [0, 4, 2, 6]  # of equal values the first (a parent) stays
+    assert sel_best_distinct(pool, 6).tolist() == [0, 4, 2, 6, 1, 3]  # then copies, best first
+    assert sel_best_distinct(pool, 7).sort().values.tolist() == list(range(7))

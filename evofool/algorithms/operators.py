@@ -186,3 +186,21 @@ def sel_tournament(fitness: torch.Tensor, k: int, tournsize: int, generator=None
 def sel_best(fitness: torch.Tensor, k: int) -> torch.Tensor:
     """Truncation, as ``deap.tools.selBest``: indices of the k fittest, best first."""
     return fitness.topk(k).indices
+
+
+def sel_best_distinct(fitness: torch.Tensor, k: int) -> torch.Tensor:
+    """Truncation that fills the k places with distinct fitness values before any repeat: indices of the
+    fittest value-by-value, then of the copies, each part best first.
+
+    A repeated fitness almost always means a repeated image: a child whose mutation did not change its
+    picture (a CPPN's change in a part that does not reach the output) keeps its parent's fitness. Under plain
+    truncation such copies of the best crowd out everything else (the GA's CPPNs on a held-out Fashion-MNIST
+    CNN: 16 distinct values in a population of 128 at generation 40). Copies still fill the places that
+    distinct values leave free.
+    """
+    order = fitness.argsort(descending=True, stable=True)  # of equal values, the parent (first) is kept
+    ranked = fitness[order]
+    repeat = torch.zeros_like(ranked, dtype=torch.bool)
+    repeat[1:] = ranked[1:] == ranked[:-1]
+    first_copies, repeats = order[~repeat], order[repeat]
+    return torch.cat([first_copies, repeats])[:k]
