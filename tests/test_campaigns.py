@@ -131,7 +131,9 @@ def test_campaign_killed_at_a_random_moment_resumes_to_the_same_manifest(tmp_pat
 
 def test_sigterm_stops_with_a_checkpoint_and_resume_finishes(tmp_path):
     out = tmp_path / "stopped"
-    process = subprocess.Popen(_campaign_cli(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # 200 generations: the first job (Coat) is far from done at its first checkpoint, even on a loaded machine
+    process = subprocess.Popen(_campaign_cli(out, "--generations", "200"), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while not list(out.glob("jobs/*/checkpoint.pt")) and time.time() < deadline:
         time.sleep(0.05)
