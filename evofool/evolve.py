@@ -216,8 +216,10 @@ def evolve(
                                                   split_weight_range=split_weight_range)
         if small_input(max(classifier.input_size[1:])):
             cppn_options["max_hidden"] = GA_CPPN_SMALL_INPUT_HIDDEN
+        if distinct_survivors is None:
+            distinct_survivors = defaults["distinct_survivors"]
     if not strategy_run and distinct_survivors is None:
-        distinct_survivors = encoding == "cppn" and ga_cppn_defaults(classifier.input_size)["distinct_survivors"]
+        distinct_survivors = False
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, upsample=upsample,
                                     coordinate_scale=coordinate_scale, render_side=render_side, color_mode=color_mode,
                                     **cppn_options)
@@ -245,8 +247,7 @@ def evolve(
     config = dict(algorithm=algorithm, encoding=encoding, pop_size=pop_size, generations=generations, budget=budget,
                   seed=seed, target_confidence=target_confidence, genome_size=genome_size, cxpb=cxpb, mutpb=mutpb,
                   sigma=sigma, patience=patience if strategy_run else None, distinct_survivors=distinct_survivors,
-                  device=str(device),
-                  backend=classifier.backend, precision=classifier.precision,
+                  device=str(device), backend=classifier.backend, precision=classifier.precision,
                   encoding_params=genome_encoding.params(), robust=robust,
                   robust_samples=fitness.samples if robust else None)
     return EvolutionResult(

@@ -8,7 +8,8 @@ import torch
 from deap import tools
 
 from evofool.algorithms.operators import (
-    _power, cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded, sel_best, sel_best_distinct, sel_tournament,
+    _power, cx_simulated_binary_bounded, cx_uniform, mut_polynomial_bounded, sel_best, sel_best_distinct,
+    sel_tournament,
 )
 
 

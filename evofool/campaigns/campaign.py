@@ -60,7 +60,7 @@ class CampaignConfig:
     grown_start: int | None = None  # per-class cppn jobs: mutation rounds that grow each new genome (stored, too)
     new_weight_range: float | None = None  # per-class cppn jobs: +-range of a new connection's weight (stored, too)
     split_weight_range: float | None = None  # per-class cppn jobs: that of a new node's incoming weight (stored, too)
-    distinct_survivors: bool | None = None  # per-class cppn jobs: survivors among distinct fitness values first (stored)
+    distinct_survivors: bool | None = None  # per-class cppn jobs: distinct fitness values survive first (stored)
     jobs: int = 1  # how it was run, so that a resume runs it the same way
     executor: str = "loky"
     labels: str | None = None  # labels file of a model file
