@@ -1,7 +1,8 @@
 """Variation and selection operators over a whole population tensor at once.
 
 Each operator is the batched twin of a DEAP stock operator (same formulas, same parameters), working on
-an N x ... tensor of genes with an explicit ``torch.Generator`` instead of Python's global ``random``.
+an N x ... tensor of genes with an explicit ``torch.Generator`` instead of Python's global ``random``;
+``sel_best_distinct`` is ``selBest`` that keeps copies last.
 Variation operators change the genes they are given in place where they can (as DEAP's change their
 individuals) and return them with a boolean N-vector telling which rows changed, so that only those are
 scored again.
