@@ -15,6 +15,7 @@ import torch
 import evofool
 from evofool.algorithms.map_elites import map_elites
 from evofool.campaigns import CampaignConfig, CorruptFileError, run_campaign, start_campaign
+from evofool.campaigns.checkpoint import load_checkpoint, save_checkpoint
 from evofool.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -38,13 +39,16 @@ def _stop_at(gen, saved):
     return checkpoint
 
 
-def test_evolve_resumed_from_a_checkpoint_ends_where_an_unbroken_run_ends(lenet):
-    whole = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=16, generations=12, seed=4, target_confidence=None)
+@pytest.mark.parametrize("encoding", ["direct", "cppn"])  # the CPPN GA keeps species too
+def test_evolve_resumed_from_a_checkpoint_ends_where_an_unbroken_run_ends(lenet, encoding, tmp_path):
+    run = dict(algorithm="ga", encoding=encoding, pop_size=16, seed=4, target_confidence=None)
+    whole = evofool.evolve(lenet, "Coat", generations=12, **run)
     saved = {}
-    evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=16, generations=5, seed=4, target_confidence=None,
-                   checkpoint=_stop_at(5, saved))
-    resumed = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=16, generations=12, seed=4, target_confidence=None,
-                             resume=saved)
+    evofool.evolve(lenet, "Coat", generations=5, checkpoint=_stop_at(5, saved), **run)
+    if encoding == "cppn":  # through a file, as a campaign stores it and reads it back (weights only)
+        save_checkpoint(tmp_path / "checkpoint.pt", saved)
+        saved = load_checkpoint(tmp_path / "checkpoint.pt")
+    resumed = evofool.evolve(lenet, "Coat", generations=12, resume=saved, **run)
     assert torch.equal(whole.image, resumed.image) and whole.confidence == resumed.confidence
     assert [r["best"] for r in whole.logbook] == [r["best"] for r in resumed.logbook]
 
@@ -430,18 +434,18 @@ def test_a_per_class_cppn_campaign_stores_its_cppn_defaults_and_older_ones_resum
 
     out = start_campaign(_config(encoding="cppn", classes=["Bag"], generations=1, pop=8), tmp_path / "cppn")
     stored = json.loads((out / "campaign.json").read_text())
-    settings = ("grown_start", "new_weight_range", "split_weight_range", "distinct_survivors")
-    assert [stored[name] for name in settings] == [15, 10.0, 10.0, True]  # the GA's defaults at 28 px
+    settings = ("grown_start", "new_weight_range", "split_weight_range", "distinct_survivors", "species")
+    assert [stored[name] for name in settings] == [15, 10.0, 10.0, True, 6]  # the GA's defaults at 28 px
     for name in settings:
         del stored[name]  # as written before these settings existed
     (out / "campaign.json").write_text(json.dumps(stored))
     older = load_campaign(out)
-    assert [getattr(older, name) for name in settings] == [0, 2.0, 0.0, False]
+    assert [getattr(older, name) for name in settings] == [0, 2.0, 0.0, False, 0]
     run_campaign(older, out)
     result = json.loads((out / "jobs" / "0008-bag-seed0" / "result.json").read_text())
     params = result["config"]["encoding_params"]  # the job ran as the campaign was begun
     assert [params["grown_start"], params["rates"]["new_weight_range"], params["rates"]["split_weight_range"],
-            result["config"]["distinct_survivors"]] == [0, 2.0, 0.0, False]
+            result["config"]["distinct_survivors"], result["config"]["species"]] == [0, 2.0, 0.0, False, 0]
     map_elites_campaign = start_campaign(CampaignConfig(model="perceptron_digits", generations=2, pop=8),
                                          tmp_path / "map-elites")
     stored = json.loads((map_elites_campaign / "campaign.json").read_text())
@@ -456,3 +460,5 @@ def test_a_per_class_cppn_campaign_stores_its_cppn_defaults_and_older_ones_resum
         _config(encoding="cppn", grown_start=-1).validate()
     with pytest.raises(ValueError, match="distinct_survivors is true or false, got 'yes'"):
         _config(encoding="cppn", distinct_survivors="yes").validate()
+    with pytest.raises(ValueError, match="species must be a whole number >= 0"):
+        _config(encoding="cppn", species=1.5).validate()

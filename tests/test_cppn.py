@@ -218,8 +218,14 @@ def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes_from_grown_ge
     assert params["max_hidden"] == 40 and params["grown_start"] == 15
     assert params["rates"]["new_weight_range"] == 10 and params["rates"]["split_weight_range"] == 10
     assert result.config["distinct_survivors"] is True  # survivors among distinct fitness values first
+    assert result.config["species"] == 6  # NEAT's speciation
     direct = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=8, generations=1, target_confidence=None)
     assert direct.config["distinct_survivors"] is False  # other GA runs keep plain truncation
+    assert direct.config["species"] == 0
+    with pytest.raises(ValueError, match="species group the GA's CPPN genomes; ga on direct has none"):
+        evofool.evolve(lenet, "Coat", algorithm="ga", species=4)
+    with pytest.raises(ValueError, match="species must be a whole number >= 0"):
+        evofool.evolve(lenet, "Coat", algorithm="ga", encoding="cppn", species=-2)
     with pytest.raises(ValueError, match="distinct survivors set how the GA keeps its population; snes keeps none"):
         evofool.evolve(lenet, "Coat", algorithm="snes", distinct_survivors=True)
     bare = make_encoding("cppn", (1, 28, 28))  # MAP-Elites and the rest keep the encoding's cap, start and rates

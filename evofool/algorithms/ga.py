@@ -79,17 +79,21 @@ def ea_mu_plus_lambda(
             children = parents, pairs mated with probability cxpb, each mutated with probability mutpb
             score only the children that changed (the others keep their parent's fitness)
             population = survive(population + children, mu)        # the mu fittest live on
+                                                                    # (with a toolbox `species`: assigned first)
             record statistics; stop once the best fitness reaches target_fitness
             or once evals reached the budget (checked before a generation: at most one batch more)
 
-    ``survive`` must return mu indices into the pool (population, then children). ``checkpoint``, when
-    given, receives the loop's state after every generation (population, fitness, gen, evals, logbook,
-    seconds); passing such a state back as ``resume`` continues from it. Returns
+    ``survive`` must return mu indices into the pool (population, then children). A toolbox ``species``
+    (:class:`~evofool.algorithms.speciation.Speciation`) is given the initial population and every pool
+    to assign before ``survive``. ``checkpoint``, when given, receives the loop's state after every
+    generation (population, fitness, gen, evals, logbook, seconds, and the species'); passing such a
+    state back as ``resume`` continues from it. Returns
     ``(population, fitness, logbook, stopped_by)``, the population sorted best first, ``stopped_by`` one of
     "target", "budget", "generations".
     """
     mu = population.shape[0]
     generator = getattr(toolbox, "generator", None)
+    species = getattr(toolbox, "species", None)
     logbook = tools.Logbook()
     logbook.header = ["gen", "nevals", "evals", "seconds"] + (stats.fields if stats else [])
     start = time.perf_counter()
@@ -98,6 +102,8 @@ def ea_mu_plus_lambda(
         population = population.clone()  # survivors are written over it in place
         fitness = toolbox.evaluate(population)
         evals, first_gen = mu, 1
+        if species is not None:
+            species.assign(population, fitness)
         best = _record(logbook, 0, mu, evals, start, fitness, stats, halloffame, population, on_generation)
     else:
         population, fitness = resume["population"].clone(), resume["fitness"].clone()
@@ -105,6 +111,8 @@ def ea_mu_plus_lambda(
         for row in resume["logbook"]:
             logbook.record(**row)
         best = fitness.max().item()
+        if species is not None:
+            species.load_state(resume["species"])
         if halloffame is not None:
             _remember(halloffame, population, fitness, best)
 
@@ -121,13 +129,17 @@ def ea_mu_plus_lambda(
             child_fitness[invalid] = toolbox.evaluate(children[invalid])
         evals += len(invalid)
 
-        survivors = toolbox.survive(torch.cat([fitness, child_fitness]), mu)
+        pool_fitness = torch.cat([fitness, child_fitness])
+        if species is not None:
+            species.assign(torch.cat([population, children]), pool_fitness)
+        survivors = toolbox.survive(pool_fitness, mu)
         _replace(population, fitness, children, child_fitness, survivors)
         best = _record(logbook, gen, len(invalid), evals, start, fitness, stats, halloffame, population,
                        on_generation)
         if checkpoint is not None:
-            checkpoint(dict(population=population, fitness=fitness, gen=gen, evals=evals, logbook=list(logbook),
-                            seconds=time.perf_counter() - start))
+            state = dict(population=population, fitness=fitness, gen=gen, evals=evals, logbook=list(logbook),
+                         seconds=time.perf_counter() - start)
+            checkpoint(state if species is None else dict(state, species=species.state()))
 
     order = fitness.argsort(descending=True)
     return population[order], fitness[order], logbook, stop_reason(best, evals, target_fitness, budget)
@@ -188,14 +200,19 @@ def _apply(operator, children, *rows):
     return changed
 
 
-def _replace(population, fitness, children, child_fitness, survivors):
-    """Make ``survivors`` (indices into population + children) the population, in place: children that
-    survive take the rows of the parents that do not, so no row is copied twice."""
-    mu = population.shape[0]
-    kept = torch.zeros(mu + children.shape[0], dtype=torch.bool, device=population.device)
+def placement(survivors: torch.Tensor, mu: int, pool_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where survivors go: children that survive (``newcomers``, indices among the children) take the
+    population rows (``slots``) of the parents that do not, in order, so no row is copied twice."""
+    kept = torch.zeros(pool_size, dtype=torch.bool, device=survivors.device)
     kept[survivors] = True
     newcomers = kept[mu:].nonzero().squeeze(1)
     slots = kept[:mu].logical_not_().nonzero().squeeze(1)  # as many parents die as children survive
+    return slots, newcomers
+
+
+def _replace(population, fitness, children, child_fitness, survivors):
+    """Make ``survivors`` (indices into population + children) the population, in place (see ``placement``)."""
+    slots, newcomers = placement(survivors, population.shape[0], population.shape[0] + children.shape[0])
     population.index_copy_(0, slots, children.index_select(0, newcomers))
     fitness.index_copy_(0, slots, child_fitness.index_select(0, newcomers))
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from ..algorithms.map_elites import DEFAULT_PARENT_DRAW, check_parent_draw
+from ..algorithms.speciation import check_species
 from ..classifiers import BACKENDS, PRECISIONS, load_classifier
 from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
@@ -61,6 +62,7 @@ class CampaignConfig:
     new_weight_range: float | None = None  # per-class cppn jobs: +-range of a new connection's weight (stored, too)
     split_weight_range: float | None = None  # per-class cppn jobs: that of a new node's incoming weight (stored, too)
     distinct_survivors: bool | None = None  # per-class cppn jobs: distinct fitness values survive first (stored)
+    species: int | None = None  # per-class cppn jobs: NEAT species kept apart, 0 none (stored)
     jobs: int = 1  # how it was run, so that a resume runs it the same way
     executor: str = "loky"
     labels: str | None = None  # labels file of a model file
@@ -107,6 +109,8 @@ class CampaignConfig:
         check_weight_ranges(self.new_weight_range, self.split_weight_range)
         if self.distinct_survivors is not None and not isinstance(self.distinct_survivors, bool):
             raise ValueError(f"distinct_survivors is true or false, got {self.distinct_survivors!r}")
+        if self.species is not None:
+            check_species(self.species)
         ga_cppn = [name for name in GA_CPPN_DEFAULTS if getattr(self, name) is not None]
         if ga_cppn and (self.encoding != "cppn" or self.algorithm != "per-class"):
             raise ValueError(f"{' and '.join(ga_cppn)} set how the GA evolves the CPPNs of per-class jobs; "
@@ -195,7 +199,8 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
                         algorithm=config.search, genome_size=config.genome_size, upsample=config.upsample,
                         render_side=config.render_side, color_mode=config.color_mode,
                         grown_start=config.grown_start, new_weight_range=config.new_weight_range,
-                        split_weight_range=config.split_weight_range, distinct_survivors=config.distinct_survivors)
+                        split_weight_range=config.split_weight_range, distinct_survivors=config.distinct_survivors,
+                        species=config.species)
         save_result(result, job_dir, force=True)
         return
     from ..algorithms.map_elites import map_elites
@@ -381,6 +386,7 @@ def load_campaign(out: str | Path) -> CampaignConfig:
         data.setdefault("new_weight_range", 2.0)  # written before the setting: new connections drew weights in +-2
         data.setdefault("split_weight_range", 0.0)  # and a new node's incoming weight was 1
         data.setdefault("distinct_survivors", False)  # and survivors were the fittest, copies or not
+        data.setdefault("species", 0)  # and the population was one species
     if isinstance(data, dict) and data.get("algorithm", "map-elites") == "map-elites" and "parents" not in data:
         data["parents"] = "uniform"  # written before parent draws: parents were drawn uniformly
     known = {f.name for f in fields(CampaignConfig)}

@@ -112,6 +112,11 @@ class CPPNEncoding:
     def mutate(self, genomes: torch.Tensor, generator: torch.Generator):
         return mutate_cppn(genomes, self.layout, self.rates, generator)
 
+    def connection_genes(self, genomes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(enabled, weight), each N x slots^2: the connection genes NEAT's speciation compares."""
+        parts = self.layout.views(genomes)
+        return parts["enabled"].flatten(1), parts["weight"].flatten(1)
+
     def to_dict(self, genome: torch.Tensor) -> dict:
         return dict(genome_to_dict(genome, self.layout, self.color_mode), coordinates=self.coordinates,
                     render_side=self.render_side)
