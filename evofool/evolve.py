@@ -43,20 +43,16 @@ DIRECT_DEFAULTS = dict(genome_size=16, upsample="bilinear")
 # archive holds every class's elite, not one converged population (LeNet, 300 generations of 64, 12 seeds:
 # 117/120 cells at 0.99 with 40, 120/120 with 24).
 GA_CPPN_SMALL_INPUT_HIDDEN = 40
-# ... start from genomes grown by 15 rounds of mutation (about 5 hidden nodes each) instead of bare graphs, and
-# draw the weight of a new connection, and the incoming one of a new node (NEAT's is 1), across the whole weight
-# range, +-10, rather than in +-2. Measured (README; the held-out CNN's architecture trained five more times,
-# the upper-body classes x 20 GA seeds, 200 generations of 128; runs at 0.99, median generations with misses
-# counted as 400): bare graphs 310 of 360, median 75; grown 319, 54; grown with new connections in +-10 325,
-# 46.5 (+-0.5 and +-5 did worse); and on 400 runs with new nodes' incoming weights in +-10 as well 375, 37
-# against 365, 43.5. And survivors are drawn among distinct fitness values first (``sel_best_distinct``): a CPPN
-# mutation that does not reach the output leaves a copy of its parent, and copies of the best filled the
-# population (16 distinct values of 128 at generation 40 of a missed Shirt run); on the same five trainings x 40
-# seeds 771 of 800 runs against 754 (seeds 0-19: 387 against 375; 20-39: 384 against 379). Other inputs keep
-# the encoding's own settings and plain truncation: nothing was measured there. Last, NEAT's speciation
-# (``algorithms/speciation.py``, 6 species): without it the population is one lineage by generation 20, and on
-# the six (training, class) pairs that held 27 of the 29 misses (40 seeds each) 232 of 240 runs reach 0.99
-# against 213 (measured with the prototype in /tmp; README).
+# ... start from genomes grown by 15 rounds of mutation (about 5 hidden nodes each) instead of bare graphs; draw
+# a new connection's weight, and a new node's incoming one (NEAT's is 1), across the whole weight range, +-10;
+# keep distinct fitness values before copies (``sel_best_distinct``: a mutation that does not reach the output
+# copies its parent's fitness, and copies of the best filled the population); and keep 6 NEAT species apart
+# (``algorithms/speciation.py``: without them the population is one lineage by generation 20). Measured on the
+# held-out CNN's architecture trained five more times, Pullover/Dress/Coat/Shirt x 40 GA seeds, 200 generations
+# of 128, runs at 0.99 (README, results/tune_cppn_start.json): on 360 of them bare graphs 310, grown 319, grown
+# with new connections in +-10 325; on all 800 the latter 735, with new nodes' incoming weights in +-10 754, with
+# distinct survivors 771, with 6 species 789 (all four classes under 189 of 200 (training, seed) pairs, not 172). Other inputs keep the encoding's own settings and plain truncation:
+# nothing was measured there.
 GA_CPPN_SMALL_INPUT_DEFAULTS = dict(grown_start=15, new_weight_range=10.0, split_weight_range=10.0,
                                     distinct_survivors=True, species=6)
 GA_CPPN_DEFAULTS = dict(grown_start=0, new_weight_range=CPPNMutationRates.new_weight_range,

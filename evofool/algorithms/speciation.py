@@ -17,6 +17,7 @@ from typing import Callable
 
 import torch
 
+from .ga import placement
 from .operators import sel_best_distinct, sel_tournament
 
 
@@ -191,8 +192,6 @@ class Speciation:
 
     def _placed(self, survivors, mu):
         """The species of each population row once the loop has put the survivors in place."""
-        from .ga import placement
-
         slots, newcomers = placement(survivors, mu, len(self.pool))
         members = self.pool[:mu].clone()
         members[slots] = self.pool[mu + newcomers]
