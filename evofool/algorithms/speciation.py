@@ -33,7 +33,11 @@ def compatibility(enabled: torch.Tensor, weight: torch.Tensor, ref_enabled: torc
     two, plus ``weight_coefficient`` times the mean absolute weight difference over those in both.
 
     Genes are matched by their place in the packed genome (a connection between the same two node slots),
-    which stands in for NEAT's innovation numbers."""
+    which stands in for NEAT's innovation numbers. Only places some genome uses are compared (a CPPN uses a
+    few dozen of its slots^2)."""
+    used = (enabled.any(0) | ref_enabled.any(0)).nonzero().squeeze(1)
+    enabled, weight = enabled[:, used], weight[:, used]
+    ref_enabled, ref_weight = ref_enabled[:, used], ref_weight[:, used]
     shared = enabled[:, None, :] * ref_enabled[None, :, :]
     matching = shared.sum(2)
     disjoint = enabled.sum(1)[:, None] + ref_enabled.sum(1)[None, :] - 2 * matching
