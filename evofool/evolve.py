@@ -51,8 +51,8 @@ GA_CPPN_SMALL_INPUT_HIDDEN = 40
 # held-out CNN's architecture trained five more times, Pullover/Dress/Coat/Shirt x 40 GA seeds, 200 generations
 # of 128, runs at 0.99 (README, results/tune_cppn_start.json): on 360 of them bare graphs 310, grown 319, grown
 # with new connections in +-10 325; on all 800 the latter 735, with new nodes' incoming weights in +-10 754, with
-# distinct survivors 771, with 6 species 789 (all four classes under 189 of 200 (training, seed) pairs, not 172). Other inputs keep the encoding's own settings and plain truncation:
-# nothing was measured there.
+# distinct survivors 771, with 6 species 789 (all four classes under 189 of 200 (training, seed) pairs, not
+# 172). Other inputs keep the encoding's own settings and plain truncation: nothing was measured there.
 GA_CPPN_SMALL_INPUT_DEFAULTS = dict(grown_start=15, new_weight_range=10.0, split_weight_range=10.0,
                                     distinct_survivors=True, species=6)
 GA_CPPN_DEFAULTS = dict(grown_start=0, new_weight_range=CPPNMutationRates.new_weight_range,
