@@ -84,22 +84,21 @@ class Speciation:
         if first:
             self.threshold = self.start_threshold = self._threshold_for(enabled, weight, fitness)
         species = torch.full((genomes.shape[0],), -1, dtype=torch.long, device=genomes.device)
-        founders = []
         if self.representatives is not None:
             ref_enabled, ref_weight = self.genes(self.representatives)
             nearest, index = self._distance(enabled, weight, ref_enabled, ref_weight).min(1)
             close = nearest < self.threshold
             species[close] = index[close]
-        count = 0 if self.representatives is None else len(self.representatives)
+        known = count = 0 if self.representatives is None else len(self.representatives)
         order = fitness.argsort(descending=True)
         while bool((species < 0).any()):  # the fittest unplaced genome founds a species
             founder = order[species[order] < 0][0]
             near = self._distance(enabled, weight, enabled[founder, None], weight[founder, None])[:, 0]
             species[(species < 0) & (near < self.threshold)] = count
             species[founder] = count
-            founders.append(founder)
             count += 1
-        species = self._renumber(species, count, len(founders))
+        species = self._renumber(species, count, count - known)
+        self._nudge_threshold(len(self.best))
         self._update_representatives(genomes, fitness, species)
         self.pool = species
         if first:
@@ -170,11 +169,12 @@ class Speciation:
         self.stale = torch.cat([self.stale.to(species.device),
                                 torch.zeros(founded, dtype=torch.long, device=species.device)])
         self.best, self.stale = self.best[present], self.stale[present]
-        number = present.long().cumsum(0) - 1
-        live = int(present.sum())
-        step = 1.05 if live > self.target else 1 / 1.05 if live < self.target else 1.0
+        return (present.long().cumsum(0) - 1)[species]
+
+    def _nudge_threshold(self, count):
+        """5% toward ``target`` species, within a factor 4 of the starting threshold."""
+        step = 1.05 if count > self.target else 1 / 1.05 if count < self.target else 1.0
         self.threshold = min(4 * self.start_threshold, max(self.start_threshold / 4, self.threshold * step))
-        return number[species]
 
     def _update_representatives(self, genomes, fitness, species):
         """Each species' fittest member represents it; its best fitness and staleness are updated."""
