@@ -92,7 +92,8 @@ def make_toolbox(classifier: Classifier, target_index: int, encoding, generator:
     ``evaluate`` renders the genomes, rounds them to 8 bits (the fitness is that of the image as saved)
     and scores them with ``fitness`` (default: the target class's probability). ``survive`` is truncation,
     over distinct fitness values first with ``distinct_survivors``. ``species`` > 0 (CPPN genomes) replaces
-    ``select`` and ``survive`` by those of NEAT's speciation toward that many species (registered as ``species``).
+    ``select`` and ``survive`` by those of NEAT's speciation toward that many species (registered as ``species``),
+    whose survival truncates the same way.
     """
     fitness = fitness or fitness_function(classifier, target_index)
     toolbox = base.Toolbox()
@@ -101,9 +102,11 @@ def make_toolbox(classifier: Classifier, target_index: int, encoding, generator:
     if encoding.mate is not None:
         toolbox.register("mate", encoding.mate, generator=generator)
     toolbox.register("mutate", encoding.mutate, generator=generator)
-    toolbox.register("survive", sel_best_distinct if distinct_survivors else sel_best)
+    truncate = sel_best_distinct if distinct_survivors else sel_best
+    toolbox.register("survive", truncate)
     if species:
-        toolbox.species = Speciation(encoding.connection_genes, generator, target=species, tournsize=tournsize)
+        toolbox.species = Speciation(encoding.connection_genes, generator, target=species, tournsize=tournsize,
+                                     truncate=truncate)
         toolbox.register("select", toolbox.species.select)
         toolbox.register("survive", toolbox.species.survive)
     toolbox.register("evaluate", lambda genomes: fitness(saved_images(encoding, genomes)))

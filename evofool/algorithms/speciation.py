@@ -56,17 +56,19 @@ class Speciation:
         children  = vary(parents), scored
         assign(parents + children): each joins the species of its nearest representative within the
                     threshold, or founds one (fittest first); representatives become each species' best
-        survivors = the best `keep` distinct members of each live species, then the best distinct of the rest
+        survivors = the best `keep` members of each live species, then the best of the rest (both by `truncate`)
 
     The threshold starts where the first population falls into ``target`` species and moves by 5% a
     generation toward that count (within a factor 4 of its start). ``genes(genomes)`` gives the connection
-    genes (enabled, weight), each N x C.
+    genes (enabled, weight), each N x C; ``truncate(fitness, k)`` the k best indices (the GA's own truncation,
+    ``sel_best_distinct`` by default: distinct values before copies).
     """
 
     def __init__(self, genes: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]], generator=None,
                  target: int = 6, share: float = 0.5, keep: int = 2, weight_coefficient: float = 0.5,
-                 stagnation: int = 20, tournsize: int = 2):
-        self.genes, self.generator = genes, generator
+                 stagnation: int = 20, tournsize: int = 2,
+                 truncate: Callable[[torch.Tensor, int], torch.Tensor] = sel_best_distinct):
+        self.genes, self.generator, self.truncate = genes, generator, truncate
         self.target, self.share, self.keep = target, share, keep
         self.weight_coefficient, self.stagnation, self.tournsize = weight_coefficient, stagnation, tournsize
         self.threshold = self.start_threshold = None
@@ -120,12 +122,12 @@ class Speciation:
         protected = []
         for s in self._live(self.pool, fitness):
             members = (self.pool == s).nonzero().squeeze(1)
-            protected.append(members[sel_best_distinct(fitness[members], min(self.keep, len(members)))])
+            protected.append(members[self.truncate(fitness[members], min(self.keep, len(members)))])
         protected = torch.cat(protected)[:mu]
         others = torch.ones(len(fitness), dtype=torch.bool, device=fitness.device)
         others[protected] = False
         others = others.nonzero().squeeze(1)
-        survivors = torch.cat([protected, others[sel_best_distinct(fitness[others], mu - len(protected))]])
+        survivors = torch.cat([protected, others[self.truncate(fitness[others], mu - len(protected))]])
         self.members = self._placed(survivors, mu)
         return survivors
 
