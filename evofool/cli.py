@@ -15,7 +15,8 @@ from .encodings import ENCODINGS
 from .encodings.cppn.fit import ACTIVATIONS as FIT_ACTIVATIONS
 from .encodings.cppn.render import COLOR_MODES, DEFAULT_COLOR_MODE
 from .encodings.direct import UPSAMPLING
-from .evolve import ALGORITHMS, DEFAULT_ALGORITHM
+from .defaults import DEFAULT_ALGORITHM
+from .evolve import ALGORITHMS
 
 EXIT_USAGE = 2
 
@@ -85,11 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "EfficientNet-Lite0 on 2 CPU cores; 0: no budget)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--confidence", type=float, default=0.9999, help="stop at this confidence (default %(default)s)")
-    p.add_argument("--genome-size", type=int, help="evolve S x S pixels (direct, default 16), grids of 2 to S "
+    p.add_argument("--genome-size", type=int, help="evolve S x S pixels (direct, default 16; the GA's on inputs up to "
+                                                   "64 px 14), grids of 2 to S "
                                                    "(pyramid, default 16) or K x K frequencies (dct), rendered at "
                                                    "the input size")
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged "
-                                                          "(default bilinear; the paper's grid: --genome-size "
+                                                          "(default bilinear; the GA's on inputs up to 64 px "
+                                                          "nearest; the paper's grid: --genome-size "
                                                           "<input side> --upsample nearest)")
     p.add_argument("--sigma", type=float, help="strategies: initial step size in logit space (default 0.5)")
     p.add_argument("--coordinate-scale", type=_coordinate_scale, metavar="S",

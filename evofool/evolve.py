@@ -17,51 +17,14 @@ from .algorithms.speciation import Speciation, check_species
 from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
 from .encodings import make_encoding, saved_images
+from .defaults import (DEFAULT_ALGORITHM, DEFAULT_STRATEGY_ENCODING, GA_CPPN_SMALL_INPUT_HIDDEN, SCORE_CENTROID,
+                       STRATEGY_SIGMA, direct_defaults, ga_cppn_defaults)
 from .encodings.cppn import CPPNMutationRates, check_grown_start, check_weight_ranges, small_input
 from .encodings.cppn.render import check_color_mode
 from .results import EvolutionResult, milestones_from_logbook
 from .robust import RobustFitness, check_robust
 
 ALGORITHMS = ("ga", *STRATEGIES)
-DEFAULT_ALGORITHM = "snes"
-# The strategies' default genome, chosen by measurement (README): on EfficientNet-Lite0 SNES on the pyramid
-# (grids of 2, 4, 8 and 16 summed in logit space at the input's resolution) reached a median of 0.991 at 5,000
-# evaluations on 24 random classes where the 16 x 16 grid reached 0.919. The GA keeps the paper's pixels.
-DEFAULT_STRATEGY_ENCODING = "pyramid"
-# Chosen by measurement (README): the direct encoding evolves a 16 x 16 grid upsampled bilinearly, whatever
-# the algorithm. For the strategies on EfficientNet-Lite0 (tabby, banana, ambulance) 8, 12, 32 and 64 did
-# worse, and so did nearest and tiling; for the GA it beat the paper's full-resolution nearest grid on
-# EfficientNet-Lite0 (median 0.961 against 0.016 at 5,000 evaluations), on LeNet (26.5 against 33
-# generations to 0.9999) and on held-out Fashion-MNIST nets (CNN 22 against 45.5, MLP 4.5 against 8
-# generations to 0.99). The strategies start from gray with step size 0.5 in logit space (0.25 and 1.0 did
-# worse).
-DIRECT_DEFAULTS = dict(genome_size=16, upsample="bilinear")
-# The GA's CPPNs on small inputs may grow to 40 hidden nodes (the encoding's cap is 24). Under one target every
-# genome of the population reaches 24 within about 100 generations and can grow no more; one Shirt run stayed
-# at 0.575 so. Measured (README; the GA, population 128, 200 generations, LeNet to 0.9999 and two tuning CNNs
-# to 0.999, 10 classes x 2 seeds each): 59 of 60 runs with 40 against 56 with 24. MAP-Elites keeps 24: its
-# archive holds every class's elite, not one converged population (LeNet, 300 generations of 64, 12 seeds:
-# 117/120 cells at 0.99 with 40, 120/120 with 24).
-GA_CPPN_SMALL_INPUT_HIDDEN = 40
-# ... start from genomes grown by 15 rounds of mutation (about 5 hidden nodes each) instead of bare graphs; draw
-# a new connection's weight, and a new node's incoming one (NEAT's is 1), across the whole weight range, +-10;
-# keep distinct fitness values before copies (``sel_best_distinct``: a mutation that does not reach the output
-# copies its parent's fitness, and copies of the best filled the population); and keep 6 NEAT species apart
-# (``algorithms/speciation.py``: without them the population is one lineage by generation 20). Measured on the
-# held-out CNN's architecture trained five more times, Pullover/Dress/Coat/Shirt x 40 GA seeds, 200 generations
-# of 128, runs at 0.99 (README, results/tune_cppn_start.json): on 360 of them bare graphs 310, grown 319, grown
-# with new connections in +-10 325; on all 800 the latter 735, with new nodes' incoming weights in +-10 754, with
-# distinct survivors 771, with 6 species 789 (all four classes under 189 of 200 (training, seed) pairs, not
-# 172). Other inputs keep the encoding's own settings and plain truncation: nothing was measured there.
-GA_CPPN_SMALL_INPUT_DEFAULTS = dict(grown_start=15, new_weight_range=10.0, split_weight_range=10.0,
-                                    distinct_survivors=True, species=6)
-GA_CPPN_DEFAULTS = dict(grown_start=0, new_weight_range=CPPNMutationRates.new_weight_range,
-                        split_weight_range=CPPNMutationRates.split_weight_range, distinct_survivors=False, species=0)
-STRATEGY_SIGMA = 0.5
-# The strategies score their distribution's mean with every generation (one evaluation more than the
-# population): measured on EfficientNet-Lite0 (README), the mean is often the fittest image, so the same
-# search ends higher at the same budget.
-SCORE_CENTROID = True
 
 
 def fitness_function(classifier: Classifier, target_index: int, robust: str | None = None, robust_samples: int = 8,
@@ -172,7 +135,8 @@ def evolve(
     ``generations`` or once ``budget`` model evaluations are spent (at most one batch more).
     ``genome_size`` evolves S x S pixels (direct), grids up to S x S (pyramid) or K x K frequencies (dct)
     rendered at the model's input, ``upsample`` ("nearest", "bilinear" or "tile") how pixels are enlarged;
-    both default to ``DIRECT_DEFAULTS`` (16, bilinear; the paper's grid is the input's side and "nearest").
+    both default to :func:`direct_defaults` (16, bilinear; the GA's on inputs up to 64 px 14, nearest; the
+    paper's grid is the input's side and "nearest").
     ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a number, or "raw" for the
     original code's pixel indices; None: 2 for inputs up to 64 px, 8 above), and on such small inputs the GA's
     CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes; ``grown_start`` (CPPN) is the rounds of
@@ -209,9 +173,10 @@ def evolve(
     if robust is not None:
         check_robust(robust, robust_samples)
     if encoding == "direct":  # the default grid, no larger than a small model's input
+        defaults = direct_defaults(algorithm, classifier.input_size)
         if genome_size is None:
-            genome_size = min(DIRECT_DEFAULTS["genome_size"], *classifier.input_size[1:])
-        upsample = upsample or DIRECT_DEFAULTS["upsample"]
+            genome_size = min(defaults["genome_size"], *classifier.input_size[1:])
+        upsample = upsample or defaults["upsample"]
     if strategy_run:
         sigma = STRATEGY_SIGMA if sigma is None else sigma
     device = torch.device(device) if device is not None else classifier.device
@@ -275,13 +240,6 @@ def evolve(
         milestones=milestones_from_logbook(logbook), stopped_by=stopped_by,
         robust_confidence=_robust_confidence(classifier, target_index, robust, image, seed) if robust else None,
     )
-
-
-def ga_cppn_defaults(input_size: tuple[int, int, int]) -> dict:
-    """The GA's CPPN settings (``grown_start``, ``new_weight_range``, ``split_weight_range``,
-    ``distinct_survivors``, ``species``) for a model taking C x H x W inputs: ``GA_CPPN_SMALL_INPUT_DEFAULTS``
-    up to 64 px, where they were measured, else ``GA_CPPN_DEFAULTS``."""
-    return dict(GA_CPPN_SMALL_INPUT_DEFAULTS if small_input(max(input_size[1:])) else GA_CPPN_DEFAULTS)
 
 
 def _robust_confidence(classifier, target_index, robust, image, seed) -> float:

@@ -258,7 +258,7 @@ def bench_search_loops(backend, precision, generations, repeats=3):
     two workers cannot split evenly either."""
     import statistics
 
-    from evofool.evolve import SCORE_CENTROID
+    from evofool.defaults import SCORE_CENTROID
 
     classifier = evofool.load_classifier("efficientnet_lite0", device="cpu", backend=backend, precision=precision)
     rows = {}

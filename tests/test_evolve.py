@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import evofool
+from evofool.defaults import direct_defaults
 from evofool.encodings import make_encoding
 from evofool.images import load_image
 from evofool.results import save_result
@@ -44,10 +45,15 @@ def test_small_genome_is_upsampled_to_the_model_input(lenet):
     assert torch.equal(result.image[:, :4, :4], result.image[:, :1, :1].expand(1, 4, 4))
 
 
-def test_the_ga_defaults_to_a_16x16_bilinear_grid_and_the_strategies_to_the_pyramid(lenet):
-    for algorithm, encoding in (("ga", None), ("snes", "direct")):
-        result = evofool.evolve(lenet, "Trouser", algorithm=algorithm, encoding=encoding, pop_size=8, generations=1)
-        assert result.genome.shape == (1, 16, 16) and result.config["encoding_params"]["upsample"] == "bilinear"
+def test_direct_grid_defaults_depend_on_the_algorithm_and_the_input(lenet):
+    """The GA on small inputs evolves a 14 x 14 nearest grid, the strategies 16 x 16 bilinear; the GA's is
+    16 x 16 bilinear too above 64 px; and the strategies default to the pyramid."""
+    for algorithm, side, upsample in (("ga", 14, "nearest"), ("snes", 16, "bilinear")):
+        result = evofool.evolve(lenet, "Trouser", algorithm=algorithm, encoding="direct", pop_size=8, generations=1)
+        assert result.genome.shape == (1, side, side) and result.config["encoding_params"]["upsample"] == upsample
+    assert evofool.evolve(lenet, "Trouser", algorithm="ga", pop_size=8, generations=1).genome.shape == (1, 14, 14)
+    assert direct_defaults("ga", (3, 224, 224)) == dict(genome_size=16, upsample="bilinear")
+    assert direct_defaults("ga", (1, 64, 64)) == dict(genome_size=14, upsample="nearest")
     result = evofool.evolve(lenet, "Trouser", pop_size=8, generations=1)
     assert result.config["algorithm"] == "snes" and result.config["encoding"] == "pyramid"
     assert result.config["encoding_params"]["sides"] == [2, 4, 8, 16] and result.genome.shape == (4 + 16 + 64 + 256,)

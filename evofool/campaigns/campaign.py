@@ -70,7 +70,8 @@ class CampaignConfig:
     precision: str = "fp32"
 
     def validate(self):
-        from ..evolve import ALGORITHMS as SEARCHES, GA_CPPN_DEFAULTS
+        from ..defaults import GA_CPPN_DEFAULTS
+        from ..evolve import ALGORITHMS as SEARCHES
 
         if self.algorithm not in ALGORITHMS:
             raise ValueError(f"unknown algorithm {self.algorithm!r}; choose from {', '.join(ALGORITHMS)}")
@@ -356,7 +357,7 @@ def _check_encoding(config: CampaignConfig) -> None:
     """Build the campaign's encoding once for the model's input, so that a genome size it cannot take is
     refused in one line now rather than failing every job; store the CPPN settings that depend on that input."""
     from ..encodings import make_encoding
-    from ..evolve import ga_cppn_defaults
+    from ..defaults import ga_cppn_defaults
 
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
     make_encoding(config.encoding, input_size, config.genome_size, upsample=config.upsample,
