@@ -16,9 +16,9 @@ from .algorithms.operators import sel_best, sel_best_distinct, sel_tournament
 from .algorithms.speciation import Speciation, check_species
 from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
-from .encodings import make_encoding, saved_images
 from .defaults import (DEFAULT_ALGORITHM, DEFAULT_STRATEGY_ENCODING, GA_CPPN_SMALL_INPUT_HIDDEN, SCORE_CENTROID,
                        STRATEGY_SIGMA, direct_defaults, ga_cppn_defaults)
+from .encodings import make_encoding, saved_images
 from .encodings.cppn import CPPNMutationRates, check_grown_start, check_weight_ranges, small_input
 from .encodings.cppn.render import check_color_mode
 from .results import EvolutionResult, milestones_from_logbook

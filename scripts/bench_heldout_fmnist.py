@@ -68,7 +68,8 @@ class Residual(nn.Module):
 
 def heldout_gap() -> nn.Module:
     def stage(c_in, c_out):
-        return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), Residual(c_out), nn.MaxPool2d(2)]
+        return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), Residual(c_out),
+                nn.MaxPool2d(2)]
 
     return nn.Sequential(*stage(1, 16), *stage(16, 32), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
 
@@ -118,8 +119,8 @@ def main():
         train_seconds = round(time.perf_counter() - started, 1)
         gradient = [evofool.dream(classifier, index, steps=2000, objective="logprob", target_confidence=None).confidence
                     for index in range(len(LABELS))]
-        report["networks"][name] = dict(test_accuracy=round(accuracy, 4), gradient_confidence=dict(zip(LABELS, gradient)),
-                                        train_seconds=train_seconds)
+        report["networks"][name] = dict(test_accuracy=round(accuracy, 4), train_seconds=train_seconds,
+                                        gradient_confidence=dict(zip(LABELS, gradient)))
         print(f"{name}: test accuracy {accuracy:.4f}; gradient ascent, min over classes "
               f"{min(gradient):.4f} ({LABELS[gradient.index(min(gradient))]})", flush=True)
         for encoding, generations in (("direct", 150), ("cppn", 200)):

@@ -375,6 +375,29 @@ def test_a_cppn_campaign_stores_its_render_grid_and_colour_mode_and_older_ones_r
         load_campaign(cppn)
 
 
+def test_a_direct_campaign_stores_its_grid_and_older_ones_resume_on_the_grid_they_evolved(tmp_path):
+    from evofool.campaigns import load_campaign
+
+    def stored(out):
+        return json.loads((out / "campaign.json").read_text())
+
+    ga = start_campaign(CampaignConfig(model="lenet_fmnist", algorithm="per-class", search="ga", encoding="direct",
+                                       generations=2, pop=8), tmp_path / "ga")
+    snes = start_campaign(CampaignConfig(model="lenet_fmnist", algorithm="per-class", encoding="direct",
+                                         generations=2, pop=8), tmp_path / "snes")
+    digits = start_campaign(CampaignConfig(model="perceptron_digits", algorithm="per-class", search="ga",
+                                           encoding="direct", generations=2, pop=8), tmp_path / "digits")
+    assert (stored(ga)["genome_size"], stored(ga)["upsample"]) == (14, "nearest")
+    assert (stored(snes)["genome_size"], stored(snes)["upsample"]) == (16, "bilinear")
+    assert (stored(digits)["genome_size"], stored(digits)["upsample"]) == (8, "nearest")
+    for out in (ga, digits):  # as written before grids were stored: 16 x 16 (at most the input), bilinear
+        older = dict(stored(out), genome_size=None, upsample=None)
+        (out / "campaign.json").write_text(json.dumps(older))
+    assert (load_campaign(ga).genome_size, load_campaign(ga).upsample) == (16, "bilinear")
+    assert (load_campaign(digits).genome_size, load_campaign(digits).upsample) == (8, "bilinear")
+    assert (load_campaign(snes).genome_size, load_campaign(snes).upsample) == (16, "bilinear")
+
+
 def test_unsolved_parent_draw_breeds_from_weak_cells_in_proportion_to_what_they_lack():
     from evofool.algorithms.map_elites import UNSOLVED_FLOOR, draw_parents
 

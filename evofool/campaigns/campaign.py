@@ -33,6 +33,7 @@ from ..results import check_writable, save_result, write_logbook
 from .checkpoint import (CorruptFileError, StopRequested, capture_rng, load_checkpoint, read_json, restore_rng,
                          save_checkpoint, stop_on_signals, write_json)
 from .locking import campaign_lock, lock_holder, remove_stale_temporaries, wait_for_earlier_workers
+from .older import fill_older_direct_grid, fill_older_settings
 
 ALGORITHMS = ("map-elites", "per-class")
 EXECUTORS = ("loky", "dask")
@@ -355,11 +356,18 @@ def settle_backend(config: CampaignConfig) -> None:
 
 def _check_encoding(config: CampaignConfig) -> None:
     """Build the campaign's encoding once for the model's input, so that a genome size it cannot take is
-    refused in one line now rather than failing every job; store the CPPN settings that depend on that input."""
+    refused in one line now rather than failing every job; store the direct grid and the CPPN settings that depend
+    on that input."""
+    from ..defaults import DEFAULT_ALGORITHM, direct_defaults, ga_cppn_defaults
     from ..encodings import make_encoding
-    from ..defaults import ga_cppn_defaults
 
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
+    if config.algorithm == "per-class" and config.encoding == "direct":  # stored, as the CPPN settings below
+        grid = direct_defaults(config.search or DEFAULT_ALGORITHM, input_size)
+        if config.genome_size is None:
+            config.genome_size = min(grid["genome_size"], *input_size[1:])
+        if config.upsample is None:
+            config.upsample = grid["upsample"]
     make_encoding(config.encoding, input_size, config.genome_size, upsample=config.upsample,
                   render_side=config.render_side, color_mode=config.color_mode)
     if config.algorithm == "per-class" and config.encoding == "cppn":
@@ -376,20 +384,8 @@ def load_campaign(out: str | Path) -> CampaignConfig:
     if not path.exists():
         raise FileNotFoundError(f"{out} holds no campaign.json: nothing to resume")
     data = read_json(path)
-    if isinstance(data, dict) and data.get("backend") in EXECUTORS and "executor" not in data:
-        data["executor"] = data.pop("backend")  # written before scoring backends: "backend" named the executor
-    if isinstance(data, dict) and str(data.get("encoding", "cppn")).startswith("cppn") and "render_side" not in data:
-        data["render_side"] = 0  # written before render grids: every input pixel was drawn
-    if isinstance(data, dict) and data.get("encoding", "cppn") == "cppn" and "color_mode" not in data:
-        data["color_mode"] = "rgb"  # written before colour modes: outputs were red, green, blue
-    if isinstance(data, dict) and data.get("algorithm") == "per-class" and data.get("encoding", "cppn") == "cppn":
-        data.setdefault("grown_start", 0)  # written before grown starts: new genomes were bare graphs
-        data.setdefault("new_weight_range", 2.0)  # written before the setting: new connections drew weights in +-2
-        data.setdefault("split_weight_range", 0.0)  # and a new node's incoming weight was 1
-        data.setdefault("distinct_survivors", False)  # and survivors were the fittest, copies or not
-        data.setdefault("species", 0)  # and the population was one species
-    if isinstance(data, dict) and data.get("algorithm", "map-elites") == "map-elites" and "parents" not in data:
-        data["parents"] = "uniform"  # written before parent draws: parents were drawn uniformly
+    if isinstance(data, dict):
+        fill_older_settings(data)
     known = {f.name for f in fields(CampaignConfig)}
     if not isinstance(data, dict) or "model" not in data or set(data) - known:
         extra = ", ".join(sorted(set(data) - known)) if isinstance(data, dict) else ""
@@ -399,6 +395,9 @@ def load_campaign(out: str | Path) -> CampaignConfig:
         config.validate()
     except (ValueError, TypeError) as error:
         raise CorruptFileError(f"{path}: {error}") from None
+    per_class_direct = config.algorithm == "per-class" and config.encoding == "direct"
+    if per_class_direct and None in (config.genome_size, config.upsample):
+        fill_older_direct_grid(config, _classifier(config.model, "cpu", labels=config.labels).input_size)
     return config
 
 
