@@ -135,18 +135,37 @@ def test_campaign_killed_at_a_random_moment_resumes_to_the_same_manifest(tmp_pat
 
 def test_sigterm_stops_with_a_checkpoint_and_resume_finishes(tmp_path):
     out = tmp_path / "stopped"
-    # 200 generations: the first job (Coat) is far from done at its first checkpoint, even on a loaded machine
-    process = subprocess.Popen(_campaign_cli(out, "--generations", "200"), stdout=subprocess.PIPE,
+    # seed 1, 400 generations: the first job (Coat) runs them all (about 8 s), so the signal lands mid-job even
+    # when this process is slow to look; a finished job keeps its checkpoint, so only an unfinished one counts
+    process = subprocess.Popen(_campaign_cli(out, "--generations", "400", "--seeds", "1"), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
-    while not list(out.glob("jobs/*/checkpoint.pt")) and time.time() < deadline:
+
+    def running_job_checkpointed():
+        return any(not (path.parent / "done.json").exists() for path in out.glob("jobs/*/checkpoint.pt"))
+
+    while not running_job_checkpointed() and time.time() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 143 and "--resume" in err  # 128 + SIGTERM, state saved
+    assert process.returncode == 143 and "--resume" in err, err[-2000:]  # 128 + SIGTERM, state saved
     assert list(out.glob("jobs/*/checkpoint.pt"))
     assert main(["campaign", "--resume", str(out)]) == 0
     assert _manifest(out)["jobs_done"] == 4
+
+
+def test_a_signal_caught_between_two_jobs_stops_the_next_one():
+    from evofool.campaigns.checkpoint import stop_on_signals
+
+    with stop_on_signals() as campaign_stop:
+        with stop_on_signals() as first_job:
+            assert first_job() == 0
+        os.kill(os.getpid(), signal.SIGTERM)  # after one job ended, before the next began
+        assert campaign_stop() == signal.SIGTERM
+        with stop_on_signals() as next_job:
+            assert next_job() == signal.SIGTERM
+    with stop_on_signals() as later:  # a new campaign starts with no stop
+        assert later() == 0
 
 
 def test_dask_cluster_runs_the_same_campaign_as_loky(tmp_path):

@@ -94,6 +94,9 @@ def restore_rng(state: dict, generator: torch.Generator) -> None:
     np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
 
 
+_ACTIVE_STOPS: list[dict] = []  # the flags of the stop_on_signals contexts now open in this process, outermost first
+
+
 @contextmanager
 def stop_on_signals(forward_to_children: bool = False, watch_parent: bool = False):
     """While active, SIGINT and SIGTERM set a flag instead of killing; ``requested()`` returns the signal
@@ -103,9 +106,11 @@ def stop_on_signals(forward_to_children: bool = False, watch_parent: bool = Fals
     ``forward_to_children`` (a campaign's main process) passes the signal on to this process's children,
     the worker processes, so that each saves its checkpoint too. ``watch_parent`` (a worker) requests a
     stop as if by SIGTERM once the process that started it is gone, so that no worker outlives a killed
-    campaign and runs beside a later resume.
+    campaign and runs beside a later resume. A context opened inside another (a job inside its campaign)
+    also reports a signal that the enclosing one caught before it opened: a stop is never lost between jobs.
     """
     flag = {"stop": 0}
+    enclosing = list(_ACTIVE_STOPS)  # a signal caught by an enclosing context (between two jobs) stops this one too
     handlers = {}
 
     def handle(signum, frame):
@@ -124,9 +129,11 @@ def stop_on_signals(forward_to_children: bool = False, watch_parent: bool = Fals
         pass
     if watch_parent:
         _watch_parent(flag)
+    _ACTIVE_STOPS.append(flag)
     try:
-        yield lambda: flag["stop"]
+        yield lambda: flag["stop"] or next((outer["stop"] for outer in enclosing if outer["stop"]), 0)
     finally:
+        _ACTIVE_STOPS[:] = [active for active in _ACTIVE_STOPS if active is not flag]  # flags compare equal
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
 
