@@ -154,20 +154,6 @@ def test_sigterm_stops_with_a_checkpoint_and_resume_finishes(tmp_path):
     assert _manifest(out)["jobs_done"] == 4
 
 
-def test_a_signal_caught_between_two_jobs_stops_the_next_one():
-    from evofool.campaigns.checkpoint import stop_on_signals
-
-    with stop_on_signals() as campaign_stop:
-        with stop_on_signals() as first_job:
-            assert first_job() == 0
-        os.kill(os.getpid(), signal.SIGTERM)  # after one job ended, before the next began
-        assert campaign_stop() == signal.SIGTERM
-        with stop_on_signals() as next_job:
-            assert next_job() == signal.SIGTERM
-    with stop_on_signals() as later:  # a new campaign starts with no stop
-        assert later() == 0
-
-
 def test_dask_cluster_runs_the_same_campaign_as_loky(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     config = _config(classes=["Bag", "Trouser"], generations=10)
