@@ -56,9 +56,12 @@ SCORE_CENTROID = True
 
 
 def direct_defaults(algorithm: str, input_size: tuple[int, int, int]) -> dict:
-    """The direct encoding's ``genome_size`` and ``upsample`` for ``algorithm`` on C x H x W inputs."""
+    """The direct encoding's ``genome_size`` (no larger than the input's side) and ``upsample`` for
+    ``algorithm`` on C x H x W inputs."""
     small = algorithm == "ga" and small_input(max(input_size[1:]))
-    return dict(GA_DIRECT_SMALL_INPUT_DEFAULTS if small else DIRECT_DEFAULTS)
+    grid = dict(GA_DIRECT_SMALL_INPUT_DEFAULTS if small else DIRECT_DEFAULTS)
+    grid["genome_size"] = min(grid["genome_size"], *input_size[1:])
+    return grid
 
 
 def ga_cppn_defaults(input_size: tuple[int, int, int]) -> dict:

@@ -174,8 +174,7 @@ def evolve(
         check_robust(robust, robust_samples)
     if encoding == "direct":  # the default grid, no larger than a small model's input
         defaults = direct_defaults(algorithm, classifier.input_size)
-        if genome_size is None:
-            genome_size = min(defaults["genome_size"], *classifier.input_size[1:])
+        genome_size = defaults["genome_size"] if genome_size is None else genome_size
         upsample = upsample or defaults["upsample"]
     if strategy_run:
         sigma = STRATEGY_SIGMA if sigma is None else sigma

@@ -364,10 +364,8 @@ def _check_encoding(config: CampaignConfig) -> None:
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
     if config.algorithm == "per-class" and config.encoding == "direct":  # stored, as the CPPN settings below
         grid = direct_defaults(config.search or DEFAULT_ALGORITHM, input_size)
-        if config.genome_size is None:
-            config.genome_size = min(grid["genome_size"], *input_size[1:])
-        if config.upsample is None:
-            config.upsample = grid["upsample"]
+        config.genome_size = grid["genome_size"] if config.genome_size is None else config.genome_size
+        config.upsample = config.upsample or grid["upsample"]
     make_encoding(config.encoding, input_size, config.genome_size, upsample=config.upsample,
                   render_side=config.render_side, color_mode=config.color_mode)
     if config.algorithm == "per-class" and config.encoding == "cppn":
