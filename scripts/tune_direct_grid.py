@@ -24,7 +24,7 @@ import torch
 import torch.multiprocessing as mp
 
 import evofool
-from bench_heldout_fmnist import LABELS, NETWORKS, train
+from bench_heldout_fmnist import LABELS, NETWORKS, TUNING_NETWORKS, train
 from evofool.campaigns.checkpoint import write_json
 from evofool.classifiers.small_nets import FASHION_MNIST_MEAN, FASHION_MNIST_STD
 
@@ -63,7 +63,7 @@ def run(job):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("grids", nargs="+", help="SIDE:UPSAMPLING, e.g. 12:nearest")
-    parser.add_argument("--networks", nargs="*", choices=list(NETWORKS), default=list(NETWORKS))
+    parser.add_argument("--networks", nargs="*", choices=list(NETWORKS), default=TUNING_NETWORKS)
     parser.add_argument("--shipped", action="store_true", help="the shipped LeNet as well")
     parser.add_argument("--training-seed", type=int, default=123)
     parser.add_argument("--seeds", type=int, default=3)
