@@ -30,9 +30,9 @@ GA_DIRECT_SMALL_INPUT_DEFAULTS = dict(genome_size=14, upsample="nearest")
 # The GA's CPPNs on small inputs may grow to 40 hidden nodes (the encoding's cap is 24). Under one target every
 # genome of the population reaches 24 within about 100 generations and can grow no more; one Shirt run stayed
 # at 0.575 so. Measured (results/tuning_cppn_small_inputs.md; the GA, population 128, 200 generations, LeNet
-# to 0.9999 and two tuning CNNs to 0.999, 10 classes x 2 seeds each): 59 of 60 runs with 40 against 56 with 24. MAP-Elites keeps 24: its
-# archive holds every class's elite, not one converged population (LeNet, 300 generations of 64, 12 seeds:
-# 117/120 cells at 0.99 with 40, 120/120 with 24).
+# to 0.9999 and two tuning CNNs to 0.999, 10 classes x 2 seeds each): 59 of 60 runs with 40 against 56 with 24.
+# MAP-Elites keeps 24: its archive holds every class's elite, not one converged population (LeNet, 300
+# generations of 64, 12 seeds: 117/120 cells at 0.99 with 40, 120/120 with 24).
 GA_CPPN_SMALL_INPUT_HIDDEN = 40
 # ... start from genomes grown by 15 rounds of mutation (about 5 hidden nodes each) instead of bare graphs; draw
 # a new connection's weight, and a new node's incoming one (NEAT's is 1), across the whole weight range, +-10;
