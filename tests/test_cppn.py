@@ -217,6 +217,7 @@ def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes_from_grown_ge
     params = result.config["encoding_params"]
     assert params["max_hidden"] == 40 and params["grown_start"] == 15
     assert params["rates"]["new_weight_range"] == 10 and params["rates"]["split_weight_range"] == 10
+    assert params["rates"]["new_node_inputs"] == 0.5  # new nodes wired from the inputs too
     assert result.config["distinct_survivors"] is True  # survivors among distinct fitness values first
     assert result.config["species"] == 6  # NEAT's speciation
     direct = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=8, generations=1, target_confidence=None)
@@ -231,6 +232,7 @@ def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes_from_grown_ge
     bare = make_encoding("cppn", (1, 28, 28))  # MAP-Elites and the rest keep the encoding's cap, start and rates
     assert bare.max_hidden == 24 and bare.grown_start == 0
     assert bare.rates.new_weight_range == 2.0 and bare.rates.split_weight_range == 0.0
+    assert bare.rates.new_node_inputs == 0.0
 
 
 def test_new_connections_draw_weights_across_the_range_they_are_given():
@@ -270,6 +272,30 @@ def test_a_new_node_takes_weight_1_in_or_one_drawn_across_the_range_it_is_given(
     assert split_weights(0.0).eq(1.0).all()  # NEAT's split: near-neutral
     wide = split_weights(10.0)
     assert wide.abs().max() <= 10 and wide.abs().max() > 9 and (wide < 0).any()
+
+
+def test_a_new_node_is_wired_from_each_input_with_the_chance_it_is_given():
+    def incoming(new_node_inputs):
+        rates = CPPNMutationRates(add_connection=0, remove_connection=0, perturb_weights=0, add_node=1.0,
+                                  remove_node=0, change_activation=0, new_weight_range=10.0,
+                                  new_node_inputs=new_node_inputs)
+        encoding = make_encoding("cppn", (1, 28, 28), rates=rates)
+        before = encoding.random(512, torch.Generator().manual_seed(0), "cpu")
+        after = encoding.mutate(before, torch.Generator().manual_seed(1))[0]
+        views = encoding.layout.views(after)
+        into_hidden = views["enabled"].bool()[:, encoding.layout.hidden, :4]  # inputs -> the one new node
+        return into_hidden.flatten(1).sum(1), views["weight"][:, encoding.layout.hidden, :4][into_hidden]
+
+    alone, _ = incoming(0.0)
+    assert alone.eq(1).all()  # NEAT's new node reads the one connection it split
+    half, weights = incoming(0.5)
+    assert 2.3 < half.float().mean() < 2.7  # the split input, and each of the other 3 inputs with chance 0.5
+    assert half.max() == 4 and weights.abs().max() <= 10 and (weights < -5).any() and (weights > 5).any()
+    assert incoming(1.0)[0].eq(4).all()
+    with pytest.raises(ValueError, match=r"wired from each input must be a number in \[0, 1\], got 2"):
+        evofool.evolve(None, "Coat", encoding="cppn", new_node_inputs=2)
+    with pytest.raises(ValueError, match="the direct encoding has none"):
+        evofool.evolve(None, "Coat", encoding="direct", new_node_inputs=0.5)
 
 
 def test_a_grown_start_spreads_new_genomes_over_many_small_graphs():

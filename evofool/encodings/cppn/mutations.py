@@ -13,7 +13,7 @@ import torch
 
 from ...algorithms.operators import polynomial_step
 from .activations import IDS, MUTABLE
-from .genome import CPPNLayout
+from .genome import INPUTS, CPPNLayout
 
 
 WEIGHT_RANGE = 10.0  # weights stay in +-this, as in the original fooling code
@@ -34,9 +34,20 @@ class CPPNMutationRates:
     # a new node's incoming weight: 0 keeps NEAT's 1, so that the split is near-neutral; W > 0 draws it in +-W
     # (the GA's small inputs: 10)
     split_weight_range: float = 0.0
+    # the chance that a new node is also wired from each input (x, y, d, bias), in +-new_weight_range: NEAT's new
+    # node reads one connection, a function of one input; wired so it can draw a 2-D feature f(a x + b y + c d + e)
+    # at once (the GA's small inputs: 0.5)
+    new_node_inputs: float = 0.0
 
     def __post_init__(self):
         check_weight_ranges(self.new_weight_range, self.split_weight_range, self.weight_range)
+        check_new_node_inputs(self.new_node_inputs)
+
+
+def check_new_node_inputs(value) -> None:
+    """Refuse, in one line, a chance of wiring a new node from the inputs that is not a number in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"the chance that a new node is wired from each input must be a number in [0, 1], got {value!r}")
 
 
 def check_weight_ranges(new_weight_range=None, split_weight_range=None, weight_range: float = WEIGHT_RANGE) -> None:
@@ -128,7 +139,25 @@ def mutate_cppn(population: torch.Tensor, layout: CPPNLayout, rates: CPPNMutatio
     parts["activation"][rows[picked], h[picked]] = _random_activation(int(picked.sum()), draw)
     changed |= picked
 
+    if rates.new_node_inputs > 0:
+        _wire_new_nodes(population, out, layout, rates, draw)
     return out, changed
+
+
+def _wire_new_nodes(before: torch.Tensor, after: torch.Tensor, layout: CPPNLayout, rates: CPPNMutationRates, draw):
+    """Wire each hidden node that ``after`` has and ``before`` had not from every input it does not read yet,
+    each with chance ``rates.new_node_inputs`` and a weight uniform in +-``rates.new_weight_range`` (in place)."""
+    parts = layout.views(after)
+    born = parts["alive"][:, layout.hidden].bool() & ~layout.views(before)["alive"][:, layout.hidden].bool()
+    r, h = born.nonzero(as_tuple=True)
+    if not len(r):
+        return
+    h = h + layout.hidden.start
+    for i in range(len(INPUTS)):  # four steps, each over every new node of the population
+        wired = (draw(len(r)) < rates.new_node_inputs) & (parts["enabled"][r, h, i] == 0)
+        rows, nodes = r[wired], h[wired]
+        parts["enabled"][rows, nodes, i] = 1.0
+        parts["weight"][rows, nodes, i] = (draw(len(rows)) * 2 - 1) * rates.new_weight_range
 
 
 def _pick(eligible: torch.Tensor, rate: float, draw):
