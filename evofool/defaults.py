@@ -47,8 +47,8 @@ GA_CPPN_SMALL_INPUT_HIDDEN = 40
 # connection, so most hidden nodes drew a function of one input): on a tanh LeNet-5 whose Coat needs the whole
 # graph's precision (a dense CPPN fitted by gradient reaches 0.9956, the GA's sparse graphs 0.991), Coat x 60 GA
 # seeds 45 at 0.99 against 32; on the CNN trainings above, four classes x 20 seeds, 398/400 against 395; on 16
-# held-out nets x 10 classes x 3 seeds 474/480 against 466 (results/tuning_cppn_small_inputs.md). Other inputs keep the encoding's own settings and plain truncation:
-# nothing was measured there.
+# held-out nets x 10 classes x 3 seeds 474/480 against 466 (results/tuning_cppn_small_inputs.md). Other inputs
+# keep the encoding's own settings and plain truncation: nothing was measured there.
 GA_CPPN_SMALL_INPUT_DEFAULTS = dict(grown_start=15, new_weight_range=10.0, split_weight_range=10.0,
                                     new_node_inputs=0.5, distinct_survivors=True, species=6)
 GA_CPPN_DEFAULTS = dict(grown_start=0, new_weight_range=CPPNMutationRates.new_weight_range,
