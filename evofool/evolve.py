@@ -350,10 +350,9 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
             raise ValueError(f"a grown start grows new CPPN graphs; the {encoding} encoding has none")
     if new_weight_range is not None or split_weight_range is not None or new_node_inputs is not None:
         check_weight_ranges(new_weight_range, split_weight_range)
-        if new_node_inputs is not None:
-            check_new_node_inputs(new_node_inputs)
+        check_new_node_inputs(new_node_inputs)
         if encoding != "cppn":
-            raise ValueError(f"the weight ranges of new connections set a CPPN mutation; "
+            raise ValueError(f"the weights and wiring of new connections and nodes set CPPN mutations; "
                              f"the {encoding} encoding has none")
     if distinct_survivors is not None:
         if not isinstance(distinct_survivors, bool):

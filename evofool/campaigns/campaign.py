@@ -110,8 +110,7 @@ class CampaignConfig:
         if self.grown_start is not None:
             check_grown_start(self.grown_start)
         check_weight_ranges(self.new_weight_range, self.split_weight_range)
-        if self.new_node_inputs is not None:
-            check_new_node_inputs(self.new_node_inputs)
+        check_new_node_inputs(self.new_node_inputs)
         if self.distinct_survivors is not None and not isinstance(self.distinct_survivors, bool):
             raise ValueError(f"distinct_survivors is true or false, got {self.distinct_survivors!r}")
         if self.species is not None:

@@ -45,7 +45,10 @@ class CPPNMutationRates:
 
 
 def check_new_node_inputs(value) -> None:
-    """Refuse, in one line, a chance of wiring a new node from the inputs that is not a number in [0, 1]."""
+    """Refuse, in one line, a chance of wiring a new node from the inputs that is not a number in [0, 1] (None:
+    not given)."""
+    if value is None:
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise ValueError(f"the chance that a new node is wired from each input must be a number in [0, 1], "
                          f"got {value!r}")
