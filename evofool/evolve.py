@@ -19,7 +19,7 @@ from .classifiers import Classifier
 from .defaults import (DEFAULT_ALGORITHM, DEFAULT_STRATEGY_ENCODING, GA_CPPN_SMALL_INPUT_HIDDEN, SCORE_CENTROID,
                        STRATEGY_SIGMA, direct_defaults, ga_cppn_defaults)
 from .encodings import make_encoding, saved_images
-from .encodings.cppn import (CPPNMutationRates, check_grown_start, check_new_node_inputs, check_weight_ranges,
+from .encodings.cppn import (CPPNMutationRates, check_grown_start, check_new_node_wiring, check_weight_ranges,
                              small_input)
 from .encodings.cppn.render import check_color_mode
 from .results import EvolutionResult, milestones_from_logbook
@@ -124,6 +124,7 @@ def evolve(
     new_weight_range: float | None = None,
     split_weight_range: float | None = None,
     new_node_inputs: float | None = None,
+    new_node_outputs: float | None = None,
     distinct_survivors: bool | None = None,
     species: int | None = None,
 ) -> EvolutionResult:
@@ -144,7 +145,8 @@ def evolve(
     CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes; ``grown_start`` (CPPN) is the rounds of
     mutation that grow each new genome, ``new_weight_range`` (CPPN) the +-range of a new connection's weight and
     ``split_weight_range`` that of a new node's incoming one (0: NEAT's 1), ``new_node_inputs`` the chance that a
-    new node is also wired from each input (None for any: :func:`ga_cppn_defaults`);
+    new node is also wired from each input and ``new_node_outputs`` to each output (None for any:
+    :func:`ga_cppn_defaults`);
     ``distinct_survivors`` (the GA) fills the population with distinct fitness values before copies (None: so for
     the CPPN on inputs up to 64 px, plain truncation otherwise); ``species`` (the GA's CPPN) the number of
     NEAT species it keeps apart (0: none; None: 6 on inputs up to 64 px, else 0);
@@ -172,7 +174,7 @@ def evolve(
     strategy_run = algorithm != "ga"
     _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
               genome_size, upsample, render_side, color_mode, grown_start, new_weight_range, split_weight_range,
-              new_node_inputs, distinct_survivors, species)
+              new_node_inputs, new_node_outputs, distinct_survivors, species)
     if robust is not None:
         check_robust(robust, robust_samples)
     if encoding == "direct":  # the default grid, no larger than a small model's input
@@ -190,9 +192,11 @@ def evolve(
         new_weight_range = defaults["new_weight_range"] if new_weight_range is None else new_weight_range
         split_weight_range = defaults["split_weight_range"] if split_weight_range is None else split_weight_range
         new_node_inputs = defaults["new_node_inputs"] if new_node_inputs is None else new_node_inputs
+        new_node_outputs = defaults["new_node_outputs"] if new_node_outputs is None else new_node_outputs
         cppn_options["rates"] = CPPNMutationRates(new_weight_range=new_weight_range,
                                                   split_weight_range=split_weight_range,
-                                                  new_node_inputs=new_node_inputs)
+                                                  new_node_inputs=new_node_inputs,
+                                                  new_node_outputs=new_node_outputs)
         if small_input(max(classifier.input_size[1:])):
             cppn_options["max_hidden"] = GA_CPPN_SMALL_INPUT_HIDDEN
         if distinct_survivors is None:
@@ -312,7 +316,7 @@ def _check_memory(pop_size, encoding, classifier, views) -> None:
 
 def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
               genome_size, upsample, render_side, color_mode, grown_start, new_weight_range, split_weight_range,
-              new_node_inputs, distinct_survivors, species):
+              new_node_inputs, new_node_outputs, distinct_survivors, species):
     """Refuse settings no search can run with, or that the encoding would ignore, before anything is built
     (one-line messages)."""
     if algorithm not in ALGORITHMS:
@@ -348,9 +352,9 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         check_grown_start(grown_start)
         if encoding != "cppn":
             raise ValueError(f"a grown start grows new CPPN graphs; the {encoding} encoding has none")
-    if new_weight_range is not None or split_weight_range is not None or new_node_inputs is not None:
+    if any(value is not None for value in (new_weight_range, split_weight_range, new_node_inputs, new_node_outputs)):
         check_weight_ranges(new_weight_range, split_weight_range)
-        check_new_node_inputs(new_node_inputs)
+        check_new_node_wiring(new_node_inputs, new_node_outputs)
         if encoding != "cppn":
             raise ValueError(f"the weights and wiring of new connections and nodes set CPPN mutations; "
                              f"the {encoding} encoding has none")

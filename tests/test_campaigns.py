@@ -462,20 +462,21 @@ def test_a_per_class_cppn_campaign_stores_its_cppn_defaults_and_older_ones_resum
 
     out = start_campaign(_config(encoding="cppn", classes=["Bag"], generations=1, pop=8), tmp_path / "cppn")
     stored = json.loads((out / "campaign.json").read_text())
-    settings = ("grown_start", "new_weight_range", "split_weight_range", "new_node_inputs", "distinct_survivors",
-                "species")
-    assert [stored[name] for name in settings] == [15, 10.0, 10.0, 0.5, True, 6]  # the GA's defaults at 28 px
+    settings = ("grown_start", "new_weight_range", "split_weight_range", "new_node_inputs", "new_node_outputs",
+                "distinct_survivors", "species")
+    assert [stored[name] for name in settings] == [15, 10.0, 10.0, 0.5, 0.5, True, 6]  # the GA's defaults at 28 px
     for name in settings:
         del stored[name]  # as written before these settings existed
     (out / "campaign.json").write_text(json.dumps(stored))
     older = load_campaign(out)
-    assert [getattr(older, name) for name in settings] == [0, 2.0, 0.0, 0.0, False, 0]
+    assert [getattr(older, name) for name in settings] == [0, 2.0, 0.0, 0.0, 0.0, False, 0]
     run_campaign(older, out)
     result = json.loads((out / "jobs" / "0008-bag-seed0" / "result.json").read_text())
     params = result["config"]["encoding_params"]  # the job ran as the campaign was begun
     rates = params["rates"]
     assert [params["grown_start"], rates["new_weight_range"], rates["split_weight_range"], rates["new_node_inputs"],
-            result["config"]["distinct_survivors"], result["config"]["species"]] == [0, 2.0, 0.0, 0.0, False, 0]
+            rates["new_node_outputs"], result["config"]["distinct_survivors"],
+            result["config"]["species"]] == [0, 2.0, 0.0, 0.0, 0.0, False, 0]
     map_elites_campaign = start_campaign(CampaignConfig(model="perceptron_digits", generations=2, pop=8),
                                          tmp_path / "map-elites")
     stored = json.loads((map_elites_campaign / "campaign.json").read_text())

@@ -218,6 +218,7 @@ def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes_from_grown_ge
     assert params["max_hidden"] == 40 and params["grown_start"] == 15
     assert params["rates"]["new_weight_range"] == 10 and params["rates"]["split_weight_range"] == 10
     assert params["rates"]["new_node_inputs"] == 0.5  # new nodes wired from the inputs too
+    assert params["rates"]["new_node_outputs"] == 0.5  # and to the outputs
     assert result.config["distinct_survivors"] is True  # survivors among distinct fitness values first
     assert result.config["species"] == 6  # NEAT's speciation
     direct = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=8, generations=1, target_confidence=None)
@@ -232,7 +233,7 @@ def test_the_ga_lets_cppns_of_small_inputs_grow_to_40_hidden_nodes_from_grown_ge
     bare = make_encoding("cppn", (1, 28, 28))  # MAP-Elites and the rest keep the encoding's cap, start and rates
     assert bare.max_hidden == 24 and bare.grown_start == 0
     assert bare.rates.new_weight_range == 2.0 and bare.rates.split_weight_range == 0.0
-    assert bare.rates.new_node_inputs == 0.0
+    assert bare.rates.new_node_inputs == 0.0 and bare.rates.new_node_outputs == 0.0
 
 
 def test_new_connections_draw_weights_across_the_range_they_are_given():
@@ -296,6 +297,28 @@ def test_a_new_node_is_wired_from_each_input_with_the_chance_it_is_given():
         evofool.evolve(None, "Coat", encoding="cppn", new_node_inputs=2)
     with pytest.raises(ValueError, match="the direct encoding has none"):
         evofool.evolve(None, "Coat", encoding="direct", new_node_inputs=0.5)
+
+
+def test_a_new_node_feeds_each_output_with_the_chance_it_is_given():
+    def outgoing(new_node_outputs):  # colour genomes: three outputs, one of them the end of the split connection
+        rates = CPPNMutationRates(add_connection=0, remove_connection=0, perturb_weights=0, add_node=1.0,
+                                  remove_node=0, change_activation=0, new_node_outputs=new_node_outputs)
+        encoding = make_encoding("cppn", (3, 28, 28), rates=rates)
+        before = encoding.random(512, torch.Generator().manual_seed(0), "cpu")
+        after = encoding.mutate(before, torch.Generator().manual_seed(1))[0]
+        views, layout = encoding.layout.views(after), encoding.layout
+        from_hidden = views["enabled"].bool()[:, layout.output, layout.hidden]  # the one new node -> outputs
+        return from_hidden.flatten(1).sum(1), views["weight"][:, layout.output, layout.hidden][from_hidden]
+
+    assert outgoing(0.0)[0].eq(1).all()  # NEAT's new node feeds the end of the connection it split
+    half, weights = outgoing(0.5)
+    assert 1.8 < half.float().mean() < 2.2  # that output, and each of the other two with chance 0.5
+    assert half.max() == 3 and weights.abs().max() <= 3 and (weights > 2).any() and (weights < -2).any()
+    assert outgoing(1.0)[0].eq(3).all()
+    with pytest.raises(ValueError, match=r"wired to each output must be a number in \[0, 1\], got -0.5"):
+        evofool.evolve(None, "Coat", encoding="cppn", new_node_outputs=-0.5)
+    with pytest.raises(ValueError, match="the direct encoding has none"):
+        evofool.evolve(None, "Coat", encoding="direct", new_node_outputs=0.5)
 
 
 def test_a_grown_start_spreads_new_genomes_over_many_small_graphs():

@@ -26,7 +26,7 @@ from ..algorithms.speciation import check_species
 from ..classifiers import BACKENDS, PRECISIONS, load_classifier
 from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
-from ..encodings.cppn import check_grown_start, check_new_node_inputs, check_weight_ranges
+from ..encodings.cppn import check_grown_start, check_new_node_wiring, check_weight_ranges
 from ..encodings.cppn.render import DEFAULT_COLOR_MODE, DEFAULT_RENDER_SIDE, check_color_mode, check_render_side
 from ..images import save_png
 from ..results import check_writable, save_result, write_logbook
@@ -63,6 +63,7 @@ class CampaignConfig:
     new_weight_range: float | None = None  # per-class cppn jobs: +-range of a new connection's weight (stored, too)
     split_weight_range: float | None = None  # per-class cppn jobs: that of a new node's incoming weight (stored, too)
     new_node_inputs: float | None = None  # per-class cppn jobs: chance a new node is wired from each input (stored)
+    new_node_outputs: float | None = None  # per-class cppn jobs: and to each output (stored)
     distinct_survivors: bool | None = None  # per-class cppn jobs: distinct fitness values survive first (stored)
     species: int | None = None  # per-class cppn jobs: NEAT species kept apart, 0 none (stored)
     jobs: int = 1  # how it was run, so that a resume runs it the same way
@@ -110,7 +111,7 @@ class CampaignConfig:
         if self.grown_start is not None:
             check_grown_start(self.grown_start)
         check_weight_ranges(self.new_weight_range, self.split_weight_range)
-        check_new_node_inputs(self.new_node_inputs)
+        check_new_node_wiring(self.new_node_inputs, self.new_node_outputs)
         if self.distinct_survivors is not None and not isinstance(self.distinct_survivors, bool):
             raise ValueError(f"distinct_survivors is true or false, got {self.distinct_survivors!r}")
         if self.species is not None:
@@ -204,6 +205,7 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
                         render_side=config.render_side, color_mode=config.color_mode,
                         grown_start=config.grown_start, new_weight_range=config.new_weight_range,
                         split_weight_range=config.split_weight_range, new_node_inputs=config.new_node_inputs,
+                        new_node_outputs=config.new_node_outputs,
                         distinct_survivors=config.distinct_survivors, species=config.species)
         save_result(result, job_dir, force=True)
         return

@@ -20,6 +20,7 @@ def fill_older_settings(data: dict) -> None:
         data.setdefault("new_weight_range", 2.0)  # written before the setting: new connections drew weights in +-2
         data.setdefault("split_weight_range", 0.0)  # and a new node's incoming weight was 1
         data.setdefault("new_node_inputs", 0.0)  # and a new node read only the connection it split
+        data.setdefault("new_node_outputs", 0.0)  # and fed only its end
         data.setdefault("distinct_survivors", False)  # and survivors were the fittest, copies or not
         data.setdefault("species", 0)  # and the population was one species
     if data.get("algorithm", "map-elites") == "map-elites" and "parents" not in data:

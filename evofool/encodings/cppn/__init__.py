@@ -8,7 +8,7 @@ import torch
 
 from .genome import CPPNLayout
 from .io import GenomeError, dict_to_genome, genome_to_dict, load_genome_dict
-from .mutations import CPPNMutationRates, check_new_node_inputs, check_weight_ranges, mutate_cppn
+from .mutations import CPPNMutationRates, check_new_node_wiring, check_weight_ranges, mutate_cppn
 from .render import (DEFAULT_COLOR_MODE, DEFAULT_RENDER_SIDE, check_color_mode, check_render_side, coordinate_map,
                      render_for_model, render_population)
 
