@@ -169,20 +169,17 @@ def _wire_new_nodes(before: torch.Tensor, after: torch.Tensor, layout: CPPNLayou
     h = h + layout.hidden.start
     if rates.new_node_inputs > 0:
         for i in range(len(INPUTS)):  # four steps, each over every new node of the population
-            _connect(parts, r, h, i, rates.new_node_inputs, rates.new_weight_range, draw)
+            _connect(parts, r, h, torch.full_like(h, i), rates.new_node_inputs, rates.new_weight_range, draw)
     if rates.new_node_outputs > 0:
         for o in range(layout.output.start, layout.output.stop):
-            _connect(parts, r, o, h, rates.new_node_outputs, NEW_OUTPUT_WEIGHT_RANGE, draw)
+            _connect(parts, r, torch.full_like(h, o), h, rates.new_node_outputs, NEW_OUTPUT_WEIGHT_RANGE, draw)
 
 
 def _connect(parts, rows, target, source, chance, weight_range, draw):
-    """In each genome of ``rows``, add the connection source -> target where there is none, with ``chance``,
-    its weight uniform in +-``weight_range``. One of ``target`` and ``source`` is a node slot, the other a
-    tensor of slots, one for each row."""
+    """Add the connection source[k] -> target[k] to genome rows[k] where there is none, each with ``chance``,
+    its weight uniform in +-``weight_range`` (in place)."""
     wired = (draw(len(rows)) < chance) & (parts["enabled"][rows, target, source] == 0)
-    target = target[wired] if torch.is_tensor(target) else target
-    source = source[wired] if torch.is_tensor(source) else source
-    rows = rows[wired]
+    rows, target, source = rows[wired], target[wired], source[wired]
     parts["enabled"][rows, target, source] = 1.0
     parts["weight"][rows, target, source] = (draw(len(rows)) * 2 - 1) * weight_range
 
