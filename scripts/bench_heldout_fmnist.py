@@ -112,6 +112,14 @@ NETWORKS = dict(cnn=heldout_cnn, mlp=heldout_mlp, lenet5=heldout_lenet5, keras=h
 TUNING_NETWORKS = ["cnn", "mlp", "lenet5", "keras", "gap"]
 
 
+def build_and_train(name: str, epochs: int, seed: int) -> tuple[nn.Module, float]:
+    """The network ``name``, initialised and trained under ``seed`` alone (so a seed gives the same network
+    whatever ran before it), and its test accuracy."""
+    torch.manual_seed(seed)
+    module = NETWORKS[name]()
+    return module, train(module, epochs, seed)
+
+
 def train(model: nn.Module, epochs: int, seed: int) -> float:
     """Adam on normalized images; returns the test accuracy."""
     torch.manual_seed(seed)
@@ -146,8 +154,7 @@ def main():
     report = dict(networks={}, runs=[], training_seed=args.training_seed, epochs=args.epochs)
     for name in args.networks:
         started = time.perf_counter()
-        module = NETWORKS[name]()
-        accuracy = train(module, args.epochs, seed=args.training_seed)
+        module, accuracy = build_and_train(name, args.epochs, args.training_seed)
         classifier = evofool.Classifier.from_module(module, LABELS, (1, 28, 28), mean=FASHION_MNIST_MEAN,
                                                     std=FASHION_MNIST_STD, device="cpu", name=f"heldout_{name}",
                                                     batch_size=256)

@@ -24,7 +24,7 @@ import torch
 import torch.multiprocessing as mp
 
 import evofool
-from bench_heldout_fmnist import LABELS, NETWORKS, TUNING_NETWORKS, train
+from bench_heldout_fmnist import LABELS, NETWORKS, TUNING_NETWORKS, build_and_train
 from evofool.campaigns.checkpoint import write_json
 from evofool.classifiers.small_nets import FASHION_MNIST_MEAN, FASHION_MNIST_STD
 
@@ -34,14 +34,14 @@ WEIGHTS = "runs/tune_direct_grid/{}_{}.pt"  # each training is cached: the grids
 def network(name: str, training_seed: int) -> evofool.Classifier:
     if name == "shipped":
         return evofool.load_classifier("lenet_fmnist", device="cpu")
-    module = NETWORKS[name]()
     path = WEIGHTS.format(name, training_seed)
     if os.path.exists(path):
+        module = NETWORKS[name]()
         module.load_state_dict(torch.load(path, weights_only=True))
         module.eval()
     else:
-        print(f"{name}, training seed {training_seed}: test accuracy {train(module, 2, seed=training_seed):.4f}",
-              flush=True)
+        module, accuracy = build_and_train(name, 2, training_seed)
+        print(f"{name}, training seed {training_seed}: test accuracy {accuracy:.4f}", flush=True)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         torch.save(module.state_dict(), path)
     return evofool.Classifier.from_module(module, LABELS, (1, 28, 28), mean=FASHION_MNIST_MEAN,
