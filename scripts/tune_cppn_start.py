@@ -29,7 +29,7 @@ import torch
 import torch.multiprocessing as mp
 
 import evofool
-from bench_heldout_fmnist import LABELS, heldout_cnn, train
+from bench_heldout_fmnist import LABELS, build_and_train, heldout_cnn
 from evofool.classifiers.small_nets import FASHION_MNIST_MEAN, FASHION_MNIST_STD
 
 HARD_CLASSES = ("Pullover", "Dress", "Coat", "Shirt")
@@ -37,14 +37,14 @@ WEIGHTS = "runs/tune_cppn_start/cnn_{}.pt"  # each training is cached: the sweep
 
 
 def network(training_seed: int) -> evofool.Classifier:
-    torch.manual_seed(training_seed)
-    module = heldout_cnn()
     path = WEIGHTS.format(training_seed)
     if os.path.exists(path):
+        module = heldout_cnn()
         module.load_state_dict(torch.load(path, weights_only=True))
         module.eval()
     else:
-        print(f"training seed {training_seed}: test accuracy {train(module, 2, seed=training_seed):.4f}", flush=True)
+        module, accuracy = build_and_train("cnn", 2, training_seed)
+        print(f"training seed {training_seed}: test accuracy {accuracy:.4f}", flush=True)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         torch.save(module.state_dict(), path)
     return evofool.Classifier.from_module(module, LABELS, (1, 28, 28), mean=FASHION_MNIST_MEAN,
