@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "(default bilinear; the GA's on inputs up to 64 px "
                                                           "nearest; the paper's grid: --genome-size "
                                                           "<input side> --upsample nearest)")
+    p.add_argument("--refine-after", type=int, metavar="N",
+                   help="direct, GA: the genome is the input's pixels, varied in the grid's cells for N generations "
+                        "and pixel by pixel after (default 60 on inputs up to 64 px, else 0: the grid is the genome)")
+    p.add_argument("--tournsize", type=int, metavar="K",
+                   help="GA: tournament size for parents (default 3 for direct on inputs up to 64 px, else 2)")
     p.add_argument("--sigma", type=float, help="strategies: initial step size in logit space (default 0.5)")
     p.add_argument("--coordinate-scale", type=_coordinate_scale, metavar="S",
                    help="cppn: stretch x, y, d by S before the network (default: 2 for inputs up to 64 px, else 8), "
@@ -228,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="map-elites: draw parents weighted to weak cells (unsolved, the default) or uniformly (the paper)")
     p.add_argument("--genome-size", type=int, help="direct: S x S pixels; dct: K x K frequencies")
     p.add_argument("--upsample", choices=UPSAMPLING, help="direct encoding: how genome pixels are enlarged")
+    p.add_argument("--refine-after", type=int, metavar="N", help="per-class direct GA: as in evolve")
+    p.add_argument("--tournsize", type=int, metavar="K", help="per-class direct GA: as in evolve")
     p.add_argument("--render-side", type=int, metavar="N",
                    help="cppn: the grid the networks are drawn on before upsampling (default 112; 0: every pixel)")
     p.add_argument("--color-mode", choices=COLOR_MODES, help=COLOR_MODE_HELP)

@@ -75,7 +75,8 @@ def cmd_evolve(args):
             classifier, target, encoding=args.encoding, pop_size=args.pop, generations=args.generations,
             seed=args.seed, target_confidence=args.confidence, genome_size=args.genome_size,
             device=args.device, init=init, on_generation=bar, algorithm=args.algorithm, budget=budget,
-            sigma=args.sigma, upsample=args.upsample, coordinate_scale=args.coordinate_scale,
+            sigma=args.sigma, upsample=args.upsample, refine_after=args.refine_after, tournsize=args.tournsize,
+            coordinate_scale=args.coordinate_scale,
             render_side=args.render_side, color_mode=args.color_mode,
             robust=args.robust, robust_samples=args.robust_samples,
         )
@@ -269,8 +270,8 @@ def cmd_transfer(args):
 
 # campaign options that are the campaign's configuration (their defaults are CampaignConfig's)
 CAMPAIGN_OPTIONS = ("encoding", "algorithm", "classes", "generations", "budget", "pop", "search", "emitters", "parents",
-                    "genome_size", "upsample", "render_side", "color_mode", "seeds", "checkpoint_every", "compile",
-                    "labels", "backend", "precision")
+                    "genome_size", "upsample", "refine_after", "tournsize", "render_side", "color_mode", "seeds",
+                    "checkpoint_every", "compile", "labels", "backend", "precision")
 
 
 def cmd_campaign(args):

@@ -19,14 +19,23 @@ DEFAULT_STRATEGY_ENCODING = "pyramid"
 # tiling; for the GA it beat the paper's full-resolution nearest grid on EfficientNet-Lite0 (median 0.961
 # against 0.016 at 5,000 evaluations). The strategies start from gray with step size 0.5 in logit space (0.25
 # and 1.0 did worse).
-DIRECT_DEFAULTS = dict(genome_size=16, upsample="bilinear")
+DIRECT_DEFAULTS = dict(genome_size=16, upsample="bilinear", refine_after=0, tournsize=2)
+DEFAULT_TOURNSIZE = 2  # the GA's parents: DEAP's tournaments of 2, unless measured otherwise below
 # ... except the GA's on inputs up to 64 px: a 14 x 14 grid enlarged by nearest neighbour (2 x 2 blocks at 28).
 # Measured (README, results/tune_direct_grid.json) on the five held-out Fashion-MNIST architectures trained with
 # three seeds, 10 classes x 3 GA seeds, within 150 generations to 0.99: 450/450 runs against 444/450 for 16
 # bilinear, medians the same or up to 1.9x lower (the GAP net's worst 73-136 against 101-143 and 5 misses); LeNet
 # to 0.9999 at a median 16.5 generations against 26.5. 12 nearest was faster but missed 1 of 450; 10 and 8
 # nearest missed 3 and 9 of 150 (a coarse grid caps some classes of the GAP net).
-GA_DIRECT_SMALL_INPUT_DEFAULTS = dict(genome_size=14, upsample="nearest")
+# ... searched coarse to fine (``refine_after``): the genome is the input's pixels, varied in the 14 x 14 grid's
+# 2 x 2 blocks for 60 generations and pixel by pixel after, with tournaments of 3. Measured (README,
+# results/tune_direct_refine.md), runs at 0.99 within 150 generations of 128: on the nine held-out
+# architectures trained under two seeds, 10 classes x 3 GA seeds, 538/540 against 532/540, and the mean
+# generations 14.8 against 18.2; on 16 other held-out nets 480/480 against 475/480 (a 14 x 14 grid caps a GAP
+# net's Ankle boot near 0.98: 20/20 against 0/20). A switch at 45 or 90, mixing cell and pixel mutations in
+# every generation, or pixels from the start did worse; tournaments of 3 alone lifted a LeNet-5's Coat, next to
+# its ceiling of 0.992, from 9 to 18 of 30.
+GA_DIRECT_SMALL_INPUT_DEFAULTS = dict(genome_size=14, upsample="nearest", refine_after=60, tournsize=3)
 # The GA's CPPNs on small inputs may grow to 40 hidden nodes (the encoding's cap is 24). Under one target every
 # genome of the population reaches 24 within about 100 generations and can grow no more; one Shirt run stayed
 # at 0.575 so. Measured (results/tuning_cppn_small_inputs.md; the GA, population 128, 200 generations, LeNet
@@ -66,12 +75,29 @@ SCORE_CENTROID = True
 
 
 def direct_defaults(algorithm: str, input_size: tuple[int, int, int]) -> dict:
-    """The direct encoding's ``genome_size`` (no larger than the input's side) and ``upsample`` for
-    ``algorithm`` on C x H x W inputs."""
+    """The direct encoding's ``genome_size`` (no larger than the input's side), ``upsample``, ``refine_after``
+    and the GA's ``tournsize`` for ``algorithm`` on C x H x W inputs."""
     small = algorithm == "ga" and small_input(max(input_size[1:]))
     grid = dict(GA_DIRECT_SMALL_INPUT_DEFAULTS if small else DIRECT_DEFAULTS)
     grid["genome_size"] = min(grid["genome_size"], *input_size[1:])
     return grid
+
+
+def direct_settings(algorithm: str, input_size: tuple[int, int, int], genome_size: int | None = None,
+                    upsample: str | None = None, refine_after: int | None = None,
+                    tournsize: int | None = None) -> dict:
+    """The direct encoding's settings for ``algorithm`` on C x H x W inputs, those given kept and the others
+    from :func:`direct_defaults`: the default ``refine_after`` refines only a nearest grid smaller than the input
+    (else 0), and ``tournsize`` is the GA's alone (None for a strategy)."""
+    grid = direct_defaults(algorithm, input_size)
+    genome_size = grid["genome_size"] if genome_size is None else genome_size
+    upsample = upsample or grid["upsample"]
+    if refine_after is None:
+        coarse = upsample == "nearest" and genome_size < min(input_size[1:])
+        refine_after = grid["refine_after"] if coarse else 0
+    if tournsize is None and algorithm == "ga":
+        tournsize = grid["tournsize"]
+    return dict(genome_size=genome_size, upsample=upsample, refine_after=refine_after, tournsize=tournsize)
 
 
 def ga_cppn_defaults(input_size: tuple[int, int, int]) -> dict:

@@ -12,16 +12,17 @@ from deap import base
 from .algorithms.confirm import ConfirmedRecords
 from .algorithms.es import ea_generate_update, register_strategy
 from .algorithms.ga import Individual, ea_mu_plus_lambda, fitness_statistics, new_hall_of_fame
-from .algorithms.operators import sel_best, sel_best_distinct, sel_tournament
+from .algorithms.operators import check_tournsize, sel_best, sel_best_distinct, sel_tournament
 from .algorithms.speciation import Speciation, check_species
 from .algorithms.strategies import STRATEGIES, make_strategy
 from .classifiers import Classifier
-from .defaults import (DEFAULT_ALGORITHM, DEFAULT_STRATEGY_ENCODING, GA_CPPN_SMALL_INPUT_HIDDEN, SCORE_CENTROID,
-                       STRATEGY_SIGMA, direct_defaults, ga_cppn_defaults)
+from .defaults import (DEFAULT_ALGORITHM, DEFAULT_STRATEGY_ENCODING, DEFAULT_TOURNSIZE, GA_CPPN_SMALL_INPUT_HIDDEN,
+                       SCORE_CENTROID, STRATEGY_SIGMA, direct_settings, ga_cppn_defaults)
 from .encodings import make_encoding, saved_images
 from .encodings.cppn import (CPPNMutationRates, check_grown_start, check_new_node_wiring, check_weight_ranges,
                              small_input)
 from .encodings.cppn.render import check_color_mode
+from .encodings.direct import check_refine_after
 from .results import EvolutionResult, milestones_from_logbook
 from .robust import RobustFitness, check_robust
 
@@ -66,6 +67,9 @@ def make_toolbox(classifier: Classifier, target_index: int, encoding, generator:
     if encoding.mate is not None:
         toolbox.register("mate", encoding.mate, generator=generator)
     toolbox.register("mutate", encoding.mutate, generator=generator)
+    if getattr(encoding, "refine_after", 0):  # coarse to fine: cells until then, pixels after
+        toolbox.register("schedule", lambda gen: toolbox.register("mutate", encoding.mutate, generator=generator,
+                                                                  fine=gen > encoding.refine_after))
     truncate = sel_best_distinct if distinct_survivors else sel_best
     toolbox.register("survive", truncate)
     if species:
@@ -127,6 +131,8 @@ def evolve(
     new_node_outputs: float | None = None,
     distinct_survivors: bool | None = None,
     species: int | None = None,
+    refine_after: int | None = None,
+    tournsize: int | None = None,
 ) -> EvolutionResult:
     """Evolve an image that ``classifier`` labels ``target`` with probability ``target_confidence``.
 
@@ -139,7 +145,10 @@ def evolve(
     ``genome_size`` evolves S x S pixels (direct), grids up to S x S (pyramid) or K x K frequencies (dct)
     rendered at the model's input, ``upsample`` ("nearest", "bilinear" or "tile") how pixels are enlarged;
     both default to :func:`direct_defaults` (16, bilinear; the GA's on inputs up to 64 px 14, nearest; the
-    paper's grid is the input's side and "nearest").
+    paper's grid is the input's side and "nearest"). ``refine_after`` N (direct, a nearest grid smaller than the
+    input) makes the genome the input's pixels, varied in the grid's cells for N generations and pixel by
+    pixel after (0: the grid stays the genome; None: 60 for the GA on inputs up to 64 px, else 0);
+    ``tournsize`` the GA's tournament size (None: 3 for its direct encoding on inputs up to 64 px, else 2).
     ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a number, or "raw" for the
     original code's pixel indices; None: 2 for inputs up to 64 px, 8 above), and on such small inputs the GA's
     CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes; ``grown_start`` (CPPN) is the rounds of
@@ -174,13 +183,12 @@ def evolve(
     strategy_run = algorithm != "ga"
     _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
               genome_size, upsample, render_side, color_mode, grown_start, new_weight_range, split_weight_range,
-              new_node_inputs, new_node_outputs, distinct_survivors, species)
+              new_node_inputs, new_node_outputs, distinct_survivors, species, refine_after, tournsize)
     if robust is not None:
         check_robust(robust, robust_samples)
     if encoding == "direct":  # the default grid, no larger than a small model's input
-        defaults = direct_defaults(algorithm, classifier.input_size)
-        genome_size = defaults["genome_size"] if genome_size is None else genome_size
-        upsample = upsample or defaults["upsample"]
+        genome_size, upsample, refine_after, tournsize = direct_settings(
+            algorithm, classifier.input_size, genome_size, upsample, refine_after, tournsize).values()
     if strategy_run:
         sigma = STRATEGY_SIGMA if sigma is None else sigma
     device = torch.device(device) if device is not None else classifier.device
@@ -207,8 +215,10 @@ def evolve(
         distinct_survivors = False
     if not strategy_run and species is None:
         species = 0
+    if not strategy_run and tournsize is None:
+        tournsize = DEFAULT_TOURNSIZE
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, upsample=upsample,
-                                    coordinate_scale=coordinate_scale, render_side=render_side, color_mode=color_mode,
+                                    refine_after=refine_after, coordinate_scale=coordinate_scale, render_side=render_side, color_mode=color_mode,
                                     **cppn_options)
     _check_memory(pop_size, genome_encoding, classifier, robust_samples if robust else 1)
     if genome_encoding.mate is None:
@@ -227,7 +237,7 @@ def evolve(
         logbook, stopped_by, genome = _run_ga(
             classifier, target_index, genome_encoding, pop_size, generations, budget, cxpb, mutpb, generator,
             device, hall_of_fame, stop_fitness, fitness, toolbox, on_generation, checkpoint, resume, distinct_survivors,
-            species)
+            species, tournsize)
     seconds = logbook[-1]["seconds"]  # counts the time before a resume too
 
     image = saved_images(genome_encoding, genome[None])[0]
@@ -235,7 +245,7 @@ def evolve(
     config = dict(algorithm=algorithm, encoding=encoding, pop_size=pop_size, generations=generations, budget=budget,
                   seed=seed, target_confidence=target_confidence, genome_size=genome_size, cxpb=cxpb, mutpb=mutpb,
                   sigma=sigma, patience=patience if strategy_run else None, distinct_survivors=distinct_survivors,
-                  species=species,
+                  species=species, tournsize=tournsize,
                   device=str(device), backend=classifier.backend, precision=classifier.precision,
                   encoding_params=genome_encoding.params(), robust=robust,
                   robust_samples=fitness.samples if robust else None)
@@ -259,9 +269,9 @@ def _robust_confidence(classifier, target_index, robust, image, seed) -> float:
 
 def _run_ga(classifier, target_index, encoding, pop_size, generations, budget, cxpb, mutpb, generator, device,
             hall_of_fame, target_fitness, fitness, toolbox, on_generation, checkpoint, resume, distinct_survivors,
-            species):
+            species, tournsize):
     """Drive the GA through :func:`ea_mu_plus_lambda`; returns (logbook, stopped_by, best genome)."""
-    toolbox = toolbox or make_toolbox(classifier, target_index, encoding, generator, fitness=fitness,
+    toolbox = toolbox or make_toolbox(classifier, target_index, encoding, generator, tournsize, fitness=fitness,
                                       distinct_survivors=distinct_survivors, species=species)
     loop_checkpoint = None
     if checkpoint is not None:
@@ -316,7 +326,7 @@ def _check_memory(pop_size, encoding, classifier, views) -> None:
 
 def _validate(algorithm, encoding, pop_size, generations, target_confidence, budget, sigma, patience, init,
               genome_size, upsample, render_side, color_mode, grown_start, new_weight_range, split_weight_range,
-              new_node_inputs, new_node_outputs, distinct_survivors, species):
+              new_node_inputs, new_node_outputs, distinct_survivors, species, refine_after, tournsize):
     """Refuse settings no search can run with, or that the encoding would ignore, before anything is built
     (one-line messages)."""
     if algorithm not in ALGORITHMS:
@@ -367,6 +377,15 @@ def _validate(algorithm, encoding, pop_size, generations, target_confidence, bud
         check_species(species)
         if species and (algorithm != "ga" or encoding != "cppn"):
             raise ValueError(f"species group the GA's CPPN genomes; {algorithm} on {encoding} has none")
+    if refine_after is not None:
+        check_refine_after(refine_after)
+        if refine_after and (algorithm != "ga" or encoding != "direct"):
+            raise ValueError(f"--refine-after switches the GA's direct mutation from cells to pixels; "
+                             f"{algorithm} on {encoding} has none")
+    if tournsize is not None:
+        check_tournsize(tournsize)
+        if algorithm != "ga":
+            raise ValueError(f"--tournsize sets how the GA picks parents; {algorithm} draws none")
     if algorithm != "ga" and encoding == "cppn":
         raise ValueError("the strategies search real vectors and a NEAT CPPN has a topology to evolve: "
                          "use --algorithm ga with --encoding cppn, or --encoding cppn-weights (a fixed graph)")

@@ -392,13 +392,14 @@ def test_a_direct_campaign_stores_its_grid_and_older_ones_resume_on_the_grid_the
                                          generations=2, pop=8), tmp_path / "snes")
     digits = start_campaign(CampaignConfig(model="perceptron_digits", algorithm="per-class", search="ga",
                                            encoding="direct", generations=2, pop=8), tmp_path / "digits")
-    assert (stored(ga)["genome_size"], stored(ga)["upsample"]) == (14, "nearest")
-    assert (stored(snes)["genome_size"], stored(snes)["upsample"]) == (16, "bilinear")
-    assert (stored(digits)["genome_size"], stored(digits)["upsample"]) == (8, "nearest")
+    grid = ("genome_size", "upsample", "refine_after", "tournsize")
+    assert [stored(ga)[name] for name in grid] == [14, "nearest", 60, 3]
+    assert [stored(snes)[name] for name in grid] == [16, "bilinear", 0, None]
+    assert [stored(digits)[name] for name in grid] == [8, "nearest", 0, 3]
     for out in (ga, digits):  # as written before grids were stored: 16 x 16 (at most the input), bilinear
-        older = dict(stored(out), genome_size=None, upsample=None)
-        (out / "campaign.json").write_text(json.dumps(older))
-    assert (load_campaign(ga).genome_size, load_campaign(ga).upsample) == (16, "bilinear")
+        older = {name: value for name, value in stored(out).items() if name not in ("refine_after", "tournsize")}
+        (out / "campaign.json").write_text(json.dumps(dict(older, genome_size=None, upsample=None)))
+    assert [getattr(load_campaign(ga), name) for name in grid] == [16, "bilinear", 0, 2]
     assert (load_campaign(digits).genome_size, load_campaign(digits).upsample) == (8, "bilinear")
     assert (load_campaign(snes).genome_size, load_campaign(snes).upsample) == (16, "bilinear")
 

@@ -39,21 +39,25 @@ def test_saved_png_scores_the_reported_confidence(tmp_path, lenet):
 
 def test_small_genome_is_upsampled_to_the_model_input(lenet):
     result = evofool.evolve(lenet, "Trouser", algorithm="ga", pop_size=16, generations=3, seed=0, genome_size=7,
-                            upsample="nearest")
+                            upsample="nearest", refine_after=0)
     assert result.genome.shape == (1, 7, 7)
     assert result.image.shape == (1, 28, 28)
     assert torch.equal(result.image[:, :4, :4], result.image[:, :1, :1].expand(1, 4, 4))
 
 
 def test_direct_grid_defaults_depend_on_the_algorithm_and_the_input(lenet):
-    """The GA on small inputs evolves a 14 x 14 nearest grid, the strategies 16 x 16 bilinear; the GA's is
-    16 x 16 bilinear too above 64 px; and the strategies default to the pyramid."""
-    for algorithm, side, upsample in (("ga", 14, "nearest"), ("snes", 16, "bilinear")):
+    """The GA on small inputs evolves a 14 x 14 nearest grid refined to the input's pixels after 60 generations,
+    with tournaments of 3, the strategies 16 x 16 bilinear; the GA's is 16 x 16 bilinear too above 64 px; and the
+    strategies default to the pyramid."""
+    for algorithm, side, upsample in (("ga", 28, "nearest"), ("snes", 16, "bilinear")):
         result = evofool.evolve(lenet, "Trouser", algorithm=algorithm, encoding="direct", pop_size=8, generations=1)
         assert result.genome.shape == (1, side, side) and result.config["encoding_params"]["upsample"] == upsample
-    assert evofool.evolve(lenet, "Trouser", algorithm="ga", pop_size=8, generations=1).genome.shape == (1, 14, 14)
-    assert direct_defaults("ga", (3, 224, 224)) == dict(genome_size=16, upsample="bilinear")
-    assert direct_defaults("ga", (1, 64, 64)) == dict(genome_size=14, upsample="nearest")
+    ga = evofool.evolve(lenet, "Trouser", algorithm="ga", pop_size=8, generations=1)
+    assert ga.config["encoding_params"]["refine_after"] == 60 and ga.config["tournsize"] == 3
+    assert direct_defaults("ga", (3, 224, 224)) == dict(genome_size=16, upsample="bilinear", refine_after=0,
+                                                        tournsize=2)
+    assert direct_defaults("ga", (1, 64, 64)) == dict(genome_size=14, upsample="nearest", refine_after=60,
+                                                      tournsize=3)
     result = evofool.evolve(lenet, "Trouser", pop_size=8, generations=1)
     assert result.config["algorithm"] == "snes" and result.config["encoding"] == "pyramid"
     assert result.config["encoding_params"]["sides"] == [2, 4, 8, 16] and result.genome.shape == (4 + 16 + 64 + 256,)

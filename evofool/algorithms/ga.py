@@ -75,6 +75,7 @@ def ea_mu_plus_lambda(
 
         fitness = evaluate(population)
         for gen in 1 .. ngen:
+            schedule(gen)                                           # optional: operators that change in a run
             parents  = population[select(fitness, lambda_)]
             children = parents, pairs mated with probability cxpb, each mutated with probability mutpb
             score only the children that changed (the others keep their parent's fitness)
@@ -83,7 +84,10 @@ def ea_mu_plus_lambda(
             record statistics; stop once the best fitness reaches target_fitness
             or once evals reached the budget (checked before a generation: at most one batch more)
 
-    ``survive`` must return mu indices into the pool (population, then children). A toolbox ``species``
+    ``survive`` must return mu indices into the pool (population, then children). A toolbox ``schedule``, when
+    registered, is called with each generation's number before its variation and may register other operators
+    (the direct encoding's coarse-to-fine mutation; the number, not a count of calls, so a resume is exact).
+    A toolbox ``species``
     (:class:`~evofool.algorithms.speciation.Speciation`) is given the initial population and every pool
     to assign before ``survive``. ``checkpoint``, when given, receives the loop's state after every
     generation (population, fitness, gen, evals, logbook, seconds, and the species'); passing such a
@@ -94,6 +98,7 @@ def ea_mu_plus_lambda(
     mu = population.shape[0]
     generator = getattr(toolbox, "generator", None)
     species = getattr(toolbox, "species", None)
+    schedule = getattr(toolbox, "schedule", None)
     logbook = tools.Logbook()
     logbook.header = ["gen", "nevals", "evals", "seconds"] + (stats.fields if stats else [])
     start = time.perf_counter()
@@ -119,6 +124,8 @@ def ea_mu_plus_lambda(
     for gen in range(first_gen, ngen + 1):
         if best >= target_fitness or (budget is not None and evals >= budget):
             break
+        if schedule is not None:
+            schedule(gen)
         chosen = toolbox.select(fitness, lambda_)
         children, changed = vary(population.index_select(0, chosen), toolbox, cxpb, mutpb, generator)
         child_fitness = fitness.index_select(0, chosen)

@@ -120,6 +120,24 @@ def mut_polynomial_bounded(genes, eta: float, indpb: float, low: float = 0.0, up
     return out, _rows_touched(sites, n, length)
 
 
+def mut_polynomial_cells(genes, cells: torch.Tensor, eta: float, indpb: float, low: float = 0.0, up: float = 1.0,
+                         generator=None):
+    """Bounded polynomial mutation of whole cells: ``cells`` (one index per gene of a row, ``cells.max() + 1``
+    cells) groups genes, each cell of each row mutates with probability ``indpb``, and all its genes step
+    with the cell's one uniform draw, so a cell whose genes are equal stays uniform (a coarse pixel).
+    Contiguous ``genes`` are changed in place. Returns (mutated genes, changed rows)."""
+    n, count = genes.shape[0], int(cells.max()) + 1
+    sites = bernoulli_sites(n, count, indpb, generator, genes.device)
+    draws = torch.full((n * count,), -1.0, device=genes.device, dtype=genes.dtype)
+    draws[sites] = torch.rand(len(sites), generator=generator, device=genes.device, dtype=genes.dtype)
+    gene_draws = draws.view(n, count).index_select(1, cells).view(-1)
+    moved = (gene_draws >= 0).nonzero().squeeze(1)
+    out = genes.contiguous()
+    flat = out.view(-1)
+    flat.index_put_((moved,), polynomial_step(flat.take(moved), gene_draws.take(moved), eta, low, up))
+    return out, _rows_touched(sites, n, count)
+
+
 def _rows_touched(sites: torch.Tensor, n: int, length: int) -> torch.Tensor:
     """Which of n rows of ``length`` cells hold at least one of the ascending flat indices ``sites``."""
     bounds = torch.arange(0, (n + 1) * length, length, device=sites.device)
@@ -138,6 +156,22 @@ def cx_uniform(first, second, indpb: float = 0.5, generator=None):
         swap = coin_masks(first.numel(), generator, first.device).view(first.shape).to(int_dtype)
     else:
         swap = (_uniform(first, generator) < indpb).to(int_dtype).neg_()
+    return _swap(first, second, swap)
+
+
+def cx_uniform_cells(first, second, cells: torch.Tensor, generator=None):
+    """Uniform crossover of whole cells: ``cells`` (one index per gene of a row, ``cells.max() + 1`` cells)
+    groups genes, and each cell's genes swap together with probability 0.5, as ``cx_uniform`` swaps one
+    gene. Changes both parents in place. Returns (child 1, child 2, changed pairs)."""
+    n, count = first.shape[0], int(cells.max()) + 1
+    int_dtype = _SAME_WIDTH_INT[first.element_size()]
+    coins = coin_masks(n * count, generator, first.device).view(n, count)
+    return _swap(first, second, coins.index_select(1, cells).view(first.shape).to(int_dtype))
+
+
+def _swap(first, second, swap):
+    """Swap the genes of ``first`` and ``second`` where the integer mask ``swap`` is all ones (bit patterns)."""
+    int_dtype = swap.dtype
     a, b = first.view(int_dtype), second.view(int_dtype)
     diff = (a ^ b).bitwise_and_(swap)
     a ^= diff
@@ -175,6 +209,12 @@ def cx_simulated_binary_bounded(first, second, eta: float, low: float = 0.0, up:
     a[sites] = torch.where(flip, c2, c1)
     b[sites] = torch.where(flip, c1, c2)
     return new_first, new_second, _rows_touched(sites, n, length)
+
+
+def check_tournsize(tournsize) -> None:
+    """A tournament size must be a whole number, 1 or more."""
+    if isinstance(tournsize, bool) or not isinstance(tournsize, int) or tournsize < 1:
+        raise ValueError(f"--tournsize must be a whole number >= 1, got {tournsize!r}")
 
 
 def sel_tournament(fitness: torch.Tensor, k: int, tournsize: int, generator=None) -> torch.Tensor:

@@ -22,12 +22,14 @@ from pathlib import Path
 import torch
 
 from ..algorithms.map_elites import DEFAULT_PARENT_DRAW, check_parent_draw
+from ..algorithms.operators import check_tournsize
 from ..algorithms.speciation import check_species
 from ..classifiers import BACKENDS, PRECISIONS, load_classifier
 from ..classifiers.backends import check_backend
 from ..classifiers.base import find_class
 from ..encodings.cppn import check_grown_start, check_new_node_wiring, check_weight_ranges
 from ..encodings.cppn.render import DEFAULT_COLOR_MODE, DEFAULT_RENDER_SIDE, check_color_mode, check_render_side
+from ..encodings.direct import check_refine_after
 from ..images import save_png
 from ..results import check_writable, save_result, write_logbook
 from .checkpoint import (CorruptFileError, StopRequested, capture_rng, load_checkpoint, read_json, restore_rng,
@@ -57,6 +59,8 @@ class CampaignConfig:
     parents: str | None = None  # map-elites: how parents are drawn (a new campaign stores the default it used)
     genome_size: int | None = None
     upsample: str | None = None
+    refine_after: int | None = None  # per-class direct jobs: generations on the grid's cells, 0 never (stored)
+    tournsize: int | None = None  # per-class direct GA jobs: the tournament size (stored)
     render_side: int | None = None  # cppn: the grid it is drawn on (a new campaign stores the default it used)
     color_mode: str | None = None  # cppn: how its outputs make a colour (a new campaign stores the default it used)
     grown_start: int | None = None  # per-class cppn jobs: mutation rounds that grow each new genome (stored, too)
@@ -97,6 +101,13 @@ class CampaignConfig:
             raise ValueError("--genome-size sizes the direct and dct genomes; a CPPN draws at any size")
         if self.upsample is not None and self.encoding != "direct":
             raise ValueError(f"--upsample enlarges the direct encoding's pixels; the {self.encoding} encoding has none")
+        if self.refine_after is not None:
+            check_refine_after(self.refine_after)
+        if self.tournsize is not None:
+            check_tournsize(self.tournsize)
+        if (self.refine_after or self.tournsize is not None) and (self.algorithm, self.encoding) != ("per-class",
+                                                                                                   "direct"):
+            raise ValueError("--refine-after and --tournsize set the per-class GA's direct search")
         if self.render_side is not None and not self.encoding.startswith("cppn"):
             raise ValueError(f"--render-side sets the grid a CPPN is drawn on; the {self.encoding} encoding has none")
         check_render_side(self.render_side)
@@ -202,6 +213,7 @@ def _run(job, config, job_dir, device, stop_requested, on_generation):
                         generations=config.generations, seed=job["seed"], target_confidence=config.target_confidence,
                         checkpoint=checkpoint, resume=resume, on_generation=on_generation, budget=config.budget,
                         algorithm=config.search, genome_size=config.genome_size, upsample=config.upsample,
+                        refine_after=config.refine_after, tournsize=config.tournsize,
                         render_side=config.render_side, color_mode=config.color_mode,
                         grown_start=config.grown_start, new_weight_range=config.new_weight_range,
                         split_weight_range=config.split_weight_range, new_node_inputs=config.new_node_inputs,
@@ -362,15 +374,17 @@ def _check_encoding(config: CampaignConfig) -> None:
     """Build the campaign's encoding once for the model's input, so that a genome size it cannot take is
     refused in one line now rather than failing every job; store the direct grid and the CPPN settings that depend
     on that input."""
-    from ..defaults import DEFAULT_ALGORITHM, direct_defaults, ga_cppn_defaults
+    from ..defaults import DEFAULT_ALGORITHM, direct_settings, ga_cppn_defaults
     from ..encodings import make_encoding
 
     input_size = _classifier(config.model, "cpu", labels=config.labels).input_size
     if config.algorithm == "per-class" and config.encoding == "direct":  # stored, as the CPPN settings below
-        grid = direct_defaults(config.search or DEFAULT_ALGORITHM, input_size)
-        config.genome_size = grid["genome_size"] if config.genome_size is None else config.genome_size
-        config.upsample = config.upsample or grid["upsample"]
+        settings = direct_settings(config.search or DEFAULT_ALGORITHM, input_size, config.genome_size,
+                                   config.upsample, config.refine_after, config.tournsize)
+        for name, value in settings.items():
+            setattr(config, name, value)
     make_encoding(config.encoding, input_size, config.genome_size, upsample=config.upsample,
+                  refine_after=config.refine_after,
                   render_side=config.render_side, color_mode=config.color_mode)
     if config.algorithm == "per-class" and config.encoding == "cppn":
         # stored, so that a later default cannot change a resume

@@ -23,6 +23,10 @@ def fill_older_settings(data: dict) -> None:
         data.setdefault("new_node_outputs", 0.0)  # and fed only its end
         data.setdefault("distinct_survivors", False)  # and survivors were the fittest, copies or not
         data.setdefault("species", 0)  # and the population was one species
+    if data.get("algorithm") == "per-class" and data.get("encoding") == "direct":
+        data.setdefault("refine_after", 0)  # written before coarse-to-fine: the grid was the genome
+        if data.get("search") == "ga":
+            data.setdefault("tournsize", 2)  # and the GA's tournaments were of 2
     if data.get("algorithm", "map-elites") == "map-elites" and "parents" not in data:
         data["parents"] = "uniform"  # written before parent draws: parents were drawn uniformly
 

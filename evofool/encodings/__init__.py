@@ -9,7 +9,7 @@ from .pyramid import PyramidEncoding
 
 ENCODINGS = ("direct", "pyramid", "dct", "cppn", "cppn-weights")
 # settings only some encodings have: callers pass them all, each reaches the encodings it names
-SHARED_SETTINGS = {"upsample": ("direct",), "coordinate_scale": ("cppn", "cppn-weights"),
+SHARED_SETTINGS = {"upsample": ("direct",), "refine_after": ("direct",), "coordinate_scale": ("cppn", "cppn-weights"),
                    "render_side": ("cppn", "cppn-weights"), "color_mode": ("cppn",)}
 
 
