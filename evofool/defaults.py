@@ -30,11 +30,11 @@ DEFAULT_TOURNSIZE = 2  # the GA's parents: DEAP's tournaments of 2, unless measu
 # ... searched coarse to fine (``refine_after``): the genome is the input's pixels, varied in the 14 x 14 grid's
 # 2 x 2 blocks for 60 generations and pixel by pixel after, with tournaments of 3. Measured (README,
 # results/tune_direct_refine.md), runs at 0.99 within 150 generations of 128: on the nine held-out
-# architectures trained under two seeds, 10 classes x 3 GA seeds, 538/540 against 532/540, and the mean
-# generations 14.8 against 18.2; on 16 other held-out nets 480/480 against 475/480 (a 14 x 14 grid caps a GAP
-# net's Ankle boot near 0.98: 20/20 against 0/20). A switch at 45 or 90, mixing cell and pixel mutations in
-# every generation, or pixels from the start did worse; tournaments of 3 alone lifted a LeNet-5's Coat, next to
-# its ceiling of 0.992, from 9 to 18 of 30.
+# architectures trained under two seeds, 10 classes x 3 GA seeds, 539/540 against 532/540, and the mean
+# generations 14.9 against 18.2; on 16 other held-out nets 480/480 against 475/480 (a 14 x 14 grid caps a GAP
+# net's Ankle boot near 0.98: 17/20 against 0/20). A switch at 30, 45 or 90, mixing cell and pixel mutations
+# in every generation, or pixels from the start did worse; tournaments of 3 alone lifted a LeNet-5's Coat,
+# next to its ceiling of 0.992, from 9 to 18 of 30.
 GA_DIRECT_SMALL_INPUT_DEFAULTS = dict(genome_size=14, upsample="nearest", refine_after=60, tournsize=3)
 # The GA's CPPNs on small inputs may grow to 40 hidden nodes (the encoding's cap is 24). Under one target every
 # genome of the population reaches 24 within about 100 generations and can grow no more; one Shirt run stayed
