@@ -14,13 +14,13 @@ DEFAULT_ALGORITHM = "snes"
 # (grids of 2, 4, 8 and 16 summed in logit space at the input's resolution) reached a median of 0.991 at 5,000
 # evaluations on 24 random classes where the 16 x 16 grid reached 0.919. The GA keeps the paper's pixels.
 DEFAULT_STRATEGY_ENCODING = "pyramid"
+DEFAULT_TOURNSIZE = 2  # the GA's parents: DEAP's tournaments of 2, unless measured otherwise below
 # Chosen by measurement (README): the direct encoding evolves a 16 x 16 grid upsampled bilinearly. For the
 # strategies on EfficientNet-Lite0 (tabby, banana, ambulance) 8, 12, 32 and 64 did worse, and so did nearest and
 # tiling; for the GA it beat the paper's full-resolution nearest grid on EfficientNet-Lite0 (median 0.961
 # against 0.016 at 5,000 evaluations). The strategies start from gray with step size 0.5 in logit space (0.25
 # and 1.0 did worse).
-DIRECT_DEFAULTS = dict(genome_size=16, upsample="bilinear", refine_after=0, tournsize=2)
-DEFAULT_TOURNSIZE = 2  # the GA's parents: DEAP's tournaments of 2, unless measured otherwise below
+DIRECT_DEFAULTS = dict(genome_size=16, upsample="bilinear", refine_after=0, tournsize=DEFAULT_TOURNSIZE)
 # ... except the GA's on inputs up to 64 px: a 14 x 14 grid enlarged by nearest neighbour (2 x 2 blocks at 28).
 # Measured (README, results/tune_direct_grid.json) on the five held-out Fashion-MNIST architectures trained with
 # three seeds, 10 classes x 3 GA seeds, within 150 generations to 0.99: 450/450 runs against 444/450 for 16
