@@ -148,7 +148,8 @@ def evolve(
     paper's grid is the input's side and "nearest"). ``refine_after`` N (direct, a nearest grid smaller than the
     input) makes the genome the input's pixels, varied in the grid's cells for N generations and pixel by
     pixel after (0: the grid stays the genome; None: 60 for the GA on inputs up to 64 px, else 0);
-    ``tournsize`` the GA's tournament size (None: 3 for its direct encoding on inputs up to 64 px, else 2).
+    ``tournsize`` the GA's tournament size (None: 3 for its direct encoding on inputs up to 64 px, else 2); a
+    ``robust`` search keeps 0 and 2 (:func:`~evofool.defaults.direct_settings`).
     ``coordinate_scale`` (CPPN) stretches the pixel coordinates a genome sees (a number, or "raw" for the
     original code's pixel indices; None: 2 for inputs up to 64 px, 8 above), and on such small inputs the GA's
     CPPNs may grow to ``GA_CPPN_SMALL_INPUT_HIDDEN`` hidden nodes; ``grown_start`` (CPPN) is the rounds of
@@ -188,7 +189,8 @@ def evolve(
         check_robust(robust, robust_samples)
     if encoding == "direct":  # the default grid, no larger than a small model's input
         genome_size, upsample, refine_after, tournsize = direct_settings(
-            algorithm, classifier.input_size, genome_size, upsample, refine_after, tournsize).values()
+            algorithm, classifier.input_size, genome_size, upsample, refine_after, tournsize,
+            robust=robust is not None).values()
     if strategy_run:
         sigma = STRATEGY_SIGMA if sigma is None else sigma
     device = torch.device(device) if device is not None else classifier.device

@@ -69,6 +69,8 @@ def test_refining_and_tournament_defaults_depend_on_the_grid_and_the_input(lenet
     assert direct_settings("ga", (3, 224, 224)) == dict(genome_size=16, upsample="bilinear", refine_after=0,
                                                         tournsize=2)
     assert direct_settings("snes", (1, 28, 28))["tournsize"] is None
+    assert direct_settings("ga", (1, 28, 28), robust=True) == dict(genome_size=14, upsample="nearest",
+                                                                   refine_after=0, tournsize=2)
     result = evofool.evolve(lenet, "Coat", algorithm="ga", pop_size=8, generations=1, genome_size=28)
     assert result.config["encoding_params"]["refine_after"] == 0 and result.genome.shape == (1, 28, 28)
 
