@@ -22,7 +22,7 @@ def test_cell_mutation_moves_whole_cells_at_the_given_rate():
     genomes = encoding.random(200, generator, "cpu")
     assert genomes.shape == (200, 1, 28, 28) and _cells_uniform(genomes)
     before = genomes.clone()
-    mutated, changed = mut_polynomial_cells(genomes, encoding.cells, 15.0, 0.1, generator=generator)
+    mutated, changed = mut_polynomial_cells(genomes, encoding.cells, 196, 15.0, 0.1, generator=generator)
     assert mutated is genomes and _cells_uniform(mutated) and changed.all()
     moved = (mutated != before).reshape(200, 14, 2, 14, 2)[:, :, 0, :, 0]
     assert 0.08 < moved.float().mean() < 0.12  # a tenth of the cells, each as one
@@ -42,7 +42,8 @@ def test_fine_mutation_moves_single_pixels_as_many_a_child():
 def test_cell_crossover_swaps_whole_cells_only():
     encoding = make_encoding("direct", (3, 28, 28), 14, upsample="nearest", refine_after=5)
     first, second = torch.zeros(6, 3, 28, 28), torch.ones(6, 3, 28, 28)
-    a, b, changed = cx_uniform_cells(first, second, encoding.cells, torch.Generator().manual_seed(0))
+    a, b, changed = cx_uniform_cells(first, second, encoding.cells, 3 * 196,
+                                       torch.Generator().manual_seed(0))
     assert torch.equal(a + b, torch.ones(6, 3, 28, 28)) and changed.all()
     assert _cells_uniform(a) and 0.4 < a.mean() < 0.6
     assert not torch.equal(a[:, 0], a[:, 1])  # each channel's cells are their own

@@ -120,13 +120,13 @@ def mut_polynomial_bounded(genes, eta: float, indpb: float, low: float = 0.0, up
     return out, _rows_touched(sites, n, length)
 
 
-def mut_polynomial_cells(genes, cells: torch.Tensor, eta: float, indpb: float, low: float = 0.0, up: float = 1.0,
-                         generator=None):
-    """Bounded polynomial mutation of whole cells: ``cells`` (one index per gene of a row, ``cells.max() + 1``
-    cells) groups genes, each cell of each row mutates with probability ``indpb``, and all its genes step
-    with the cell's one uniform draw, so a cell whose genes are equal stays uniform (a coarse pixel).
+def mut_polynomial_cells(genes, cells: torch.Tensor, count: int, eta: float, indpb: float, low: float = 0.0,
+                         up: float = 1.0, generator=None):
+    """Bounded polynomial mutation of whole cells: ``cells`` (one index in 0..count - 1 per gene of a row)
+    groups genes, each cell of each row mutates with probability ``indpb``, and all its genes step with the
+    cell's one uniform draw, so a cell whose genes are equal stays uniform (a coarse pixel).
     Contiguous ``genes`` are changed in place. Returns (mutated genes, changed rows)."""
-    n, count = genes.shape[0], int(cells.max()) + 1
+    n = genes.shape[0]
     sites = bernoulli_sites(n, count, indpb, generator, genes.device)
     draws = torch.full((n * count,), -1.0, device=genes.device, dtype=genes.dtype)
     draws[sites] = torch.rand(len(sites), generator=generator, device=genes.device, dtype=genes.dtype)
@@ -159,11 +159,11 @@ def cx_uniform(first, second, indpb: float = 0.5, generator=None):
     return _swap(first, second, swap)
 
 
-def cx_uniform_cells(first, second, cells: torch.Tensor, generator=None):
-    """Uniform crossover of whole cells: ``cells`` (one index per gene of a row, ``cells.max() + 1`` cells)
-    groups genes, and each cell's genes swap together with probability 0.5, as ``cx_uniform`` swaps one
-    gene. Changes both parents in place. Returns (child 1, child 2, changed pairs)."""
-    n, count = first.shape[0], int(cells.max()) + 1
+def cx_uniform_cells(first, second, cells: torch.Tensor, count: int, generator=None):
+    """Uniform crossover of whole cells: ``cells`` (one index in 0..count - 1 per gene of a row) groups genes,
+    and each cell's genes swap together with probability 0.5, as ``cx_uniform`` swaps one gene. Changes both
+    parents in place. Returns (child 1, child 2, changed pairs)."""
+    n = first.shape[0]
     int_dtype = _SAME_WIDTH_INT[first.element_size()]
     coins = coin_masks(n * count, generator, first.device).view(n, count)
     return _swap(first, second, coins.index_select(1, cells).view(first.shape).to(int_dtype))

@@ -59,6 +59,7 @@ class DirectEncoding(UnitGenes):
                              f"({self.image_size[0]} x {self.image_size[1]}); got --genome-size {self.genome_size} "
                              f"--upsample {self.upsample}")
         self.cells = self._cells() if self.refine_after else None
+        self.cell_count = self.channels * self.genome_size ** 2 if self.refine_after else None
 
     def _cells(self) -> torch.Tensor:
         """For every gene of a full-resolution genome (C x H x W, flat), the index of its grid cell (C x S x S)."""
@@ -82,7 +83,7 @@ class DirectEncoding(UnitGenes):
         """n genomes drawn uniformly in [0, 1], on the grid when refining (each cell's pixels alike)."""
         if not self.refine_after:
             return super().random(n, generator, device)
-        grid = torch.rand((n, self.channels * self.genome_size ** 2), generator=generator, device=device)
+        grid = torch.rand((n, self.cell_count), generator=generator, device=device)
         return grid.index_select(1, self.cells.to(device)).view(n, *self.genome_shape)
 
     def mutate(self, genomes: torch.Tensor, generator: torch.Generator, fine: bool = False):
@@ -91,10 +92,10 @@ class DirectEncoding(UnitGenes):
         if not self.refine_after:
             return super().mutate(genomes, generator)
         if fine:
-            rate = self.mutation_indpb * (self.channels * self.genome_size ** 2) / self.cells.numel()
+            rate = self.mutation_indpb * self.cell_count / self.cells.numel()
             return mut_polynomial_bounded(genomes, self.mutation_eta, rate, 0.0, 1.0, generator)
-        return mut_polynomial_cells(genomes, self.cells.to(genomes.device), self.mutation_eta, self.mutation_indpb,
-                                    0.0, 1.0, generator)
+        return mut_polynomial_cells(genomes, self.cells.to(genomes.device), self.cell_count, self.mutation_eta,
+                                    self.mutation_indpb, 0.0, 1.0, generator)
 
     def render(self, genomes: torch.Tensor) -> torch.Tensor:
         """Images N x C x H x W in [0, 1] at the model's input size."""
@@ -110,7 +111,7 @@ class DirectEncoding(UnitGenes):
 
     def mate(self, first: torch.Tensor, second: torch.Tensor, generator: torch.Generator):
         if self.crossover == "uniform" and self.refine_after:
-            return cx_uniform_cells(first, second, self.cells.to(first.device), generator)
+            return cx_uniform_cells(first, second, self.cells.to(first.device), self.cell_count, generator)
         if self.crossover == "uniform":
             return cx_uniform(first, second, 0.5, generator)
         return cx_simulated_binary_bounded(first, second, self.crossover_eta, 0.0, 1.0, generator)
