@@ -220,8 +220,8 @@ def evolve(
     if not strategy_run and tournsize is None:
         tournsize = DEFAULT_TOURNSIZE
     genome_encoding = make_encoding(encoding, classifier.input_size, genome_size, init, upsample=upsample,
-                                    refine_after=refine_after, coordinate_scale=coordinate_scale, render_side=render_side, color_mode=color_mode,
-                                    **cppn_options)
+                                    refine_after=refine_after, coordinate_scale=coordinate_scale,
+                                    render_side=render_side, color_mode=color_mode, **cppn_options)
     _check_memory(pop_size, genome_encoding, classifier, robust_samples if robust else 1)
     if genome_encoding.mate is None:
         cxpb = 0.0
