@@ -96,8 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "<input side> --upsample nearest)")
     p.add_argument("--refine-after", type=int, metavar="N",
                    help="direct, GA: the genome is the input's pixels, varied in the grid's cells for N generations "
-                        "and pixel by pixel after (default 60 on inputs up to 64 px unless --robust, else 0: the grid is "
-                        "the genome)")
+                        "and pixel by pixel after (default 60 on inputs up to 64 px unless --robust, else 0: "
+                        "the grid is the genome)")
     p.add_argument("--tournsize", type=int, metavar="K",
                    help="GA: tournament size for parents (default 3 for direct on inputs up to 64 px unless --robust, "
                         "else 2)")

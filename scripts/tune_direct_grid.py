@@ -2,9 +2,10 @@
 is refined to the input's pixels and the tournament size.
 
 Runs the GA with the direct encoding, population 128, on every class x GA seeds, for each grid given as
-SIDE:UPSAMPLING[:REFINE_AFTER[:TOURNSIZE]] (left out: evolve's defaults for that grid), on Fashion-MNIST nets: the held-out architectures of bench_heldout_fmnist.py, each trained
-once with --training-seed (cached under runs/tune_direct_grid/), and with --shipped the shipped LeNet. Counts
-the runs that reach --target within --generations and the generations they took. Two runs at a time on one
+SIDE:UPSAMPLING[:REFINE_AFTER[:TOURNSIZE]] (left out: evolve's defaults for that grid), on Fashion-MNIST nets:
+the held-out architectures of bench_heldout_fmnist.py, each trained once with --training-seed (cached under
+runs/tune_direct_grid/), and with --shipped the shipped LeNet. Counts the runs that reach --target within
+--generations and the generations they took. Two runs at a time on one
 thread each (the counts do not depend on timing).
 
     python scripts/tune_direct_grid.py 16:bilinear 12:nearest 14:nearest:0:2 [--networks cnn mlp lenet5 keras gap]
