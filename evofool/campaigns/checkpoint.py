@@ -107,7 +107,8 @@ def stop_on_signals(forward_to_children: bool = False, watch_parent: bool = Fals
     the worker processes, so that each saves its checkpoint too. ``watch_parent`` (a worker) requests a
     stop as if by SIGTERM once the process that started it is gone, so that no worker outlives a killed
     campaign and runs beside a later resume. A context opened inside another (a job inside its campaign)
-    also reports a signal that the enclosing one caught before it opened: a stop is never lost between jobs.
+    also reports a signal that the enclosing one caught before it opened, and hands the enclosing ones a signal
+    it caught itself when it closes (a job that finished anyway): a stop is never lost between jobs.
     """
     flag = {"stop": 0}
     enclosing = list(_ACTIVE_STOPS)  # a signal caught by an enclosing context (between two jobs) stops this one too
@@ -136,6 +137,8 @@ def stop_on_signals(forward_to_children: bool = False, watch_parent: bool = Fals
         _ACTIVE_STOPS[:] = [active for active in _ACTIVE_STOPS if active is not flag]  # flags compare equal
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+        for outer in enclosing:  # a job that caught a signal in its last generation and finished: the next stops
+            outer["stop"] = outer["stop"] or flag["stop"]
 
 
 def child_processes() -> list[int]:
