@@ -5,8 +5,8 @@ Runs the GA with the direct encoding, population 128, on every class x GA seeds,
 SIDE:UPSAMPLING[:REFINE_AFTER[:TOURNSIZE]] (left out: evolve's defaults for that grid), on Fashion-MNIST nets:
 the held-out architectures of bench_heldout_fmnist.py, each trained once with --training-seed (cached under
 runs/tune_direct_grid/), and with --shipped the shipped LeNet. Counts the runs that reach --target within
---generations and the generations they took. Two runs at a time on one
-thread each (the counts do not depend on timing).
+--generations and the generations they took. Two runs at a time on one thread each (the counts do not depend
+on timing).
 
     python scripts/tune_direct_grid.py 16:bilinear 12:nearest 14:nearest:0:2 [--networks cnn mlp lenet5 keras gap]
         [--training-seed 123] [--seeds 3] [--target 0.99] [--generations 150] [--shipped]
@@ -15,7 +15,8 @@ thread each (the counts do not depend on timing).
 results/tune_direct_grid.json holds, per command, its arguments and runs. The grid was chosen on
 --training-seed 123 (the trainings bench_heldout_fmnist.py makes) and the shipped LeNet to 0.9999 within 300,
 then checked on trainings nothing was chosen on: --training-seed 7. The coarse-to-fine search (14:nearest:60:3)
-was compared with the grid alone (14:nearest:0:2) on all nine networks, training seeds 123 and 7.
+was compared with the grid alone (14:nearest:0:2) on all nine networks, training seeds 123 and 7, and checked
+on 11.
 """
 
 import argparse

@@ -110,15 +110,15 @@ class DirectEncoding(UnitGenes):
         return bilinear(genomes, (height, width))
 
     def mate(self, first: torch.Tensor, second: torch.Tensor, generator: torch.Generator):
-        if self.crossover == "uniform" and self.refine_after:
+        if self.crossover == "uniform" and self.refine_after:  # whole cells, so the coarse phase stays coarse
             return cx_uniform_cells(first, second, self.cells.to(first.device), self.cell_count, generator)
         if self.crossover == "uniform":
             return cx_uniform(first, second, 0.5, generator)
         return cx_simulated_binary_bounded(first, second, self.crossover_eta, 0.0, 1.0, generator)
 
 
-
 def check_refine_after(refine_after) -> None:
     """``refine_after`` must be a whole number of generations, 0 (never) or more."""
     if isinstance(refine_after, bool) or not isinstance(refine_after, int) or refine_after < 0:
-        raise ValueError(f"--refine-after must be a whole number of generations >= 0 (0: never), got {refine_after!r}")
+        raise ValueError(f"--refine-after must be a whole number of generations >= 0 (0: never), "
+                         f"got {refine_after!r}")
