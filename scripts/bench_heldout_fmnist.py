@@ -22,6 +22,7 @@ default was chosen.
 
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -118,6 +119,23 @@ def build_and_train(name: str, epochs: int, seed: int) -> tuple[nn.Module, float
     torch.manual_seed(seed)
     module = NETWORKS[name]()
     return module, train(module, epochs, seed)
+
+
+def cached_network(name: str, training_seed: int, folder: str) -> evofool.Classifier:
+    """The network ``name`` as :func:`build_and_train` trains it under ``training_seed`` (2 epochs), cached as a
+    state dict in ``folder`` (read back with weights_only), so that a sweep's variants and workers share it."""
+    path = os.path.join(folder, f"{name}_{training_seed}.pt")
+    if os.path.exists(path):
+        module = NETWORKS[name]()
+        module.load_state_dict(torch.load(path, weights_only=True))
+        module.eval()
+    else:
+        module, accuracy = build_and_train(name, 2, training_seed)
+        print(f"{name}, training seed {training_seed}: test accuracy {accuracy:.4f}", flush=True)
+        os.makedirs(folder, exist_ok=True)
+        torch.save(module.state_dict(), path)
+    return evofool.Classifier.from_module(module, LABELS, (1, 28, 28), mean=FASHION_MNIST_MEAN,
+                                          std=FASHION_MNIST_STD, device="cpu", name=f"heldout_{name}", batch_size=256)
 
 
 def train(model: nn.Module, epochs: int, seed: int) -> float:

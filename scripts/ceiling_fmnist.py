@@ -18,7 +18,6 @@ For each cell (network, training seed, class; the networks of bench_heldout_fmni
 
 import argparse
 import json
-import os
 import statistics
 import time
 
@@ -26,29 +25,12 @@ import torch
 from torch import nn
 
 import evofool
-from bench_heldout_fmnist import LABELS, NETWORKS, build_and_train
+from bench_heldout_fmnist import cached_network
 from evofool.campaigns.checkpoint import write_json
-from evofool.classifiers.small_nets import FASHION_MNIST_MEAN, FASHION_MNIST_STD
 from evofool.encodings.cppn import SMALL_INPUT_SCALE
 from evofool.encodings.cppn.render import coordinate_grid, coordinate_map
 
-WEIGHTS = "runs/ceiling_fmnist/{}_{}.pt"  # each training is cached
-
-
-def network(name: str, training_seed: int) -> evofool.Classifier:
-    """The held-out network ``name`` as bench_heldout_fmnist.py trains it under ``training_seed`` (cached)."""
-    path = WEIGHTS.format(name, training_seed)
-    if os.path.exists(path):
-        module = NETWORKS[name]()
-        module.load_state_dict(torch.load(path, weights_only=True))
-        module.eval()
-    else:
-        module, accuracy = build_and_train(name, 2, training_seed)
-        print(f"{name} training {training_seed}: test accuracy {accuracy:.4f}", flush=True)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        torch.save(module.state_dict(), path)
-    return evofool.Classifier.from_module(module, LABELS, (1, 28, 28), mean=FASHION_MNIST_MEAN,
-                                          std=FASHION_MNIST_STD, device="cpu", name=f"heldout_{name}")
+CACHE = "runs/ceiling_fmnist"  # each training is cached
 
 
 def coordinate_network_ceiling(classifier: evofool.Classifier, index: int, width: int, seed: int,
@@ -91,7 +73,7 @@ def main():
     report = dict(steps=args.steps, starts=args.starts, cells=[])
     for cell in args.cells:
         name, training_seed, label = cell.split(":")
-        classifier = network(name, int(training_seed))
+        classifier = cached_network(name, int(training_seed), CACHE)
         index = classifier.class_index(label)
         started = time.perf_counter()
         pixels = [evofool.dream(classifier, index, steps=2000, seed=seed, objective="logprob",

@@ -29,26 +29,14 @@ import torch
 import torch.multiprocessing as mp
 
 import evofool
-from bench_heldout_fmnist import LABELS, build_and_train, heldout_cnn
-from evofool.classifiers.small_nets import FASHION_MNIST_MEAN, FASHION_MNIST_STD
+from bench_heldout_fmnist import cached_network
 
 HARD_CLASSES = ("Pullover", "Dress", "Coat", "Shirt")
-WEIGHTS = "runs/tune_cppn_start/cnn_{}.pt"  # each training is cached: the sweep's variants share the networks
+CACHE = "runs/tune_cppn_start"  # each training is cached: the sweep's variants share the networks
 
 
 def network(training_seed: int) -> evofool.Classifier:
-    path = WEIGHTS.format(training_seed)
-    if os.path.exists(path):
-        module = heldout_cnn()
-        module.load_state_dict(torch.load(path, weights_only=True))
-        module.eval()
-    else:
-        module, accuracy = build_and_train("cnn", 2, training_seed)
-        print(f"training seed {training_seed}: test accuracy {accuracy:.4f}", flush=True)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        torch.save(module.state_dict(), path)
-    return evofool.Classifier.from_module(module, LABELS, (1, 28, 28), mean=FASHION_MNIST_MEAN,
-                                          std=FASHION_MNIST_STD, device="cpu", name="heldout_cnn", batch_size=256)
+    return cached_network("cnn", training_seed, CACHE)
 
 
 def run(job):

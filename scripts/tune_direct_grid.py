@@ -28,28 +28,16 @@ import torch
 import torch.multiprocessing as mp
 
 import evofool
-from bench_heldout_fmnist import LABELS, NETWORKS, TUNING_NETWORKS, build_and_train
+from bench_heldout_fmnist import LABELS, NETWORKS, TUNING_NETWORKS, cached_network
 from evofool.campaigns.checkpoint import write_json
-from evofool.classifiers.small_nets import FASHION_MNIST_MEAN, FASHION_MNIST_STD
 
-WEIGHTS = "runs/tune_direct_grid/{}_{}.pt"  # each training is cached: the grids share the networks
+CACHE = "runs/tune_direct_grid"  # each training is cached: the grids share the networks
 
 
 def network(name: str, training_seed: int) -> evofool.Classifier:
     if name == "shipped":
         return evofool.load_classifier("lenet_fmnist", device="cpu")
-    path = WEIGHTS.format(name, training_seed)
-    if os.path.exists(path):
-        module = NETWORKS[name]()
-        module.load_state_dict(torch.load(path, weights_only=True))
-        module.eval()
-    else:
-        module, accuracy = build_and_train(name, 2, training_seed)
-        print(f"{name}, training seed {training_seed}: test accuracy {accuracy:.4f}", flush=True)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        torch.save(module.state_dict(), path)
-    return evofool.Classifier.from_module(module, LABELS, (1, 28, 28), mean=FASHION_MNIST_MEAN,
-                                          std=FASHION_MNIST_STD, device="cpu", name=name, batch_size=256)
+    return cached_network(name, training_seed, CACHE)
 
 
 def run(job):
